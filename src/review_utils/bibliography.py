@@ -1,0 +1,53 @@
+"""``data/sources.csv`` → BibTeX, so the bibliography and the data's sources are one list.
+
+Written at build time into the staging copy (never committed); sphinxcontrib-bibtex reads it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+ENTRY_TYPES = {
+    "journal_article": "article",
+    "book": "book",
+}
+
+
+def _present(value) -> bool:
+    import pandas as pd
+
+    return not pd.isna(value) and str(value).strip() != ""
+
+
+def to_bibtex(sources: pd.DataFrame) -> str:
+    from pybtex.database import BibliographyData, Entry, Person
+
+    entries = {}
+    for row in sources.sort_values("source_id").itertuples(index=False):
+        kind = ENTRY_TYPES.get(row.kind, "misc")
+        fields = {"title": "{" + str(row.title) + "}"}  # braces keep the title's capitals
+        if _present(row.published):
+            fields["year"] = str(row.published.year)
+            if row.date_precision in ("day", "month"):
+                fields["month"] = str(row.published.month)
+        if _present(row.container):
+            fields["journal" if kind == "article" else "howpublished"] = str(row.container)
+        if _present(row.publisher):
+            fields["publisher"] = str(row.publisher)
+        if _present(row.doi):
+            fields["doi"] = str(row.doi)
+        if _present(row.url):
+            fields["url"] = str(row.url)
+        if _present(row.language):
+            fields["language"] = str(row.language)
+        persons = {}
+        if _present(row.authors):
+            persons["author"] = [Person(name.strip()) for name in str(row.authors).split(";") if name.strip()]
+        elif _present(row.publisher):
+            # A corporate author, braced so that it is not split into first and last names.
+            persons["author"] = [Person("{" + str(row.publisher) + "}")]
+        entries[str(row.source_id)] = Entry(kind, fields=fields, persons=persons)
+    return BibliographyData(entries=entries).to_string("bibtex")

@@ -1,0 +1,173 @@
+"""What a chapter notebook uses: parameters, data, glued numbers, tables and figures.
+
+A notebook stays thin::
+
+    as_of = None                                   # parameters cell (papermill fills it)
+    from review_utils import chapter
+    ch = chapter.start("approvals", as_of=as_of)   # the notebook's own stem
+    approvals = ch.load("approvals")               # filtered by as_of, read recorded
+    ch.glue("n_approvals", len(approvals))         # {glue:text}`n_approvals` in the prose
+    ch.table(shown, label="tbl-approvals", caption="...")
+
+Files a chapter writes (figures, CSV downloads) go to ``_generated/<stem>/`` beside the
+executed notebook; the build publishes them with it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import markup
+from .data import DataPackage
+from .params import resolve
+from .paths import Layout, find_root
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+GENERATED = "_generated"
+
+
+class PlainText:
+    """A glued value shown exactly as this text (``str`` would be shown with quotes)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(self.text)
+
+
+def format_value(value: Any, fmt: str | None = None) -> str:
+    """How a number or date is written in the prose: thousands separators, ISO dates."""
+    if fmt is not None:
+        return fmt.format(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.1f}"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if hasattr(value, "to_pydatetime"):  # pandas Timestamp
+        return value.to_pydatetime().date().isoformat()
+    if hasattr(value, "item"):  # numpy scalar
+        return format_value(value.item(), fmt)
+    return str(value)
+
+
+class Chapter:
+    def __init__(self, stem: str, params: dict[str, Any], layout: Layout, out_dir: Path):
+        self.stem = stem
+        self.params = params
+        self.layout = layout
+        self.out_dir = out_dir
+        self.package = DataPackage(layout.data)
+        self.glued: dict[str, str] = {}
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.params["as_of"]
+
+    # data -----------------------------------------------------------------------------
+    def load(self, resource: str) -> pd.DataFrame:
+        return self.package.load(resource, as_of=self.as_of)
+
+    # numbers in prose ----------------------------------------------------------------
+    def glue(self, name: str, value: Any, fmt: str | None = None) -> str:
+        """Bind ``value`` to ``name`` for ``{glue:text}`name``` in the book's prose."""
+        text = format_value(value, fmt)
+        self.glued[name] = text
+        try:
+            from myst_nb import glue
+        except ImportError:  # pragma: no cover - myst-nb is a dependency
+            return text
+        glue(name, PlainText(text), display=False)
+        return text
+
+    # tables and figures ----------------------------------------------------------------
+    def _relative(self, filename: str) -> str:
+        return f"{GENERATED}/{self.stem}/{filename}"
+
+    def _write_download(self, frame: pd.DataFrame, name: str) -> str:
+        from .downloads import write_csv
+
+        write_csv(frame, self.out_dir / GENERATED / self.stem / f"{name}.csv")
+        return self._relative(f"{name}.csv")
+
+    def _provenance(self, frame: pd.DataFrame, download_path: str, what: str) -> str:
+        parts = []
+        citation = markup.cite(sources_in([frame]))
+        if citation:
+            parts.append(f"Sources: {citation}.")
+        parts.append(markup.download(f"{what} data (CSV)", download_path))
+        return " ".join(parts)
+
+    def table(self, frame: pd.DataFrame, *, label: str, caption: str,
+              columns: Mapping[str, str] | None = None, download: pd.DataFrame | None = None) -> None:
+        """Show ``frame`` as a numbered table; ``columns`` maps column -> header to show.
+
+        The CSV download holds exactly the rows shown, with every column of ``download``
+        (default: ``frame``), so sources and locators travel with the numbers.
+        """
+        from IPython.display import Markdown, display
+
+        columns = dict(columns or {c: c for c in frame.columns})
+        rows = [[markup_cell(v) for v in record] for record in frame[list(columns)].itertuples(index=False)]
+        body = markup.list_table(list(columns.values()), rows, caption=caption, label=label)
+        path = self._write_download(download if download is not None else frame, label)
+        display(Markdown(body + "\n\n" + self._provenance(frame, path, "Table")))
+
+    def figure(self, fig: Figure, *, label: str, caption: str, alt: str, data: pd.DataFrame) -> None:
+        """Save ``fig`` as SVG + PDF and show it numbered, with sources and its data as CSV."""
+        from IPython.display import Markdown, display
+
+        from .figures import save
+
+        save(fig, self.out_dir / GENERATED / self.stem / label)
+        path = self._write_download(data, label)
+        caption_markup = markup.escape(caption) + " " + self._provenance(data, path, "Figure")
+        display(Markdown(markup.figure(self._relative(label), label=label, alt=alt, caption_markup=caption_markup)))
+
+
+def markup_cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return format_value(value)
+
+
+def start(stem: str, out_dir: Path | str | None = None, **given: Any) -> Chapter:
+    """Resolve the book parameters (``None`` = default from params.yml) and set up plotting."""
+    from .figures import apply_style
+
+    layout = Layout(find_root())
+    params = resolve(layout.params_file, given, origin=f"notebook {stem}")
+    apply_style()
+    return Chapter(stem, params, layout, Path(out_dir) if out_dir else Path.cwd())
+
+
+def sources_in(frames: Sequence[pd.DataFrame]) -> list[str]:
+    """Every id in columns named ``source_id`` or ``*_source_id`` (a row may cite several)."""
+    ids: set[str] = set()
+    for frame in frames:
+        for column in frame.columns:
+            if column == "source_id" or str(column).endswith("_source_id"):
+                ids.update(frame[column].dropna().astype(str))
+    return sorted(ids)

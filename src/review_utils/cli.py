@@ -1,0 +1,96 @@
+"""``review``: the authors' command line, a thin layer over :mod:`review_utils.build`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from .errors import DataValidationError, ReviewError
+from .paths import Layout, find_root
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="review", description="Build and check the review book.")
+    parser.add_argument("--root", type=Path, help="project root (default: found from the current folder)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build", help="validate data, execute stale notebooks, compile the site")
+    b.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a book parameter from params.yml, e.g. -p as_of=2024-12-31")
+    b.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+                   help="notebooks executed at once (default: one per core)")
+    b.add_argument("--force", action="store_true", help="re-execute every notebook")
+    b.add_argument("-q", "--quiet", action="store_true", default=None, help="print only failures and a summary")
+    b.add_argument("--no-strict", dest="strict", action="store_false",
+                   help="let Sphinx warnings pass (default: warnings fail the build, as in CI)")
+
+    sub.add_parser("validate", help="check data/ against datapackage.json and the cross-field rules")
+    sub.add_parser("params", help="list the book parameters and their defaults")
+    c = sub.add_parser("clean", help="remove generated output")
+    c.add_argument("--cache-only", action="store_true", help="keep the published site, drop cache and staging")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        layout = Layout(find_root(args.root) if args.root else find_root())
+        return COMMANDS[args.command](layout, args)
+    except DataValidationError as exc:
+        print(exc.render(limit=200), file=sys.stderr)
+        return 1
+    except ReviewError as exc:
+        print(f"review: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("review: interrupted; the previous site is unchanged", file=sys.stderr)
+        return 130
+
+
+def _build(layout: Layout, args) -> int:
+    from .build import Options, build
+    from .params import parse_assignments
+
+    if args.jobs < 1:
+        raise ReviewError(f"--jobs must be at least 1, not {args.jobs}")
+    build(layout, Options(overrides=parse_assignments(args.param), jobs=args.jobs, force=args.force,
+                          quiet=args.quiet, strict=args.strict))
+    return 0
+
+
+def _validate(layout: Layout, args) -> int:
+    from .validate import validate_package
+
+    problems = validate_package(layout.data)
+    if problems:
+        raise DataValidationError(problems)
+    from .data import DataPackage
+
+    package = DataPackage(layout.data)
+    print(f"review: data/ is valid ({len(package.resource_names)} resources)")
+    return 0
+
+
+def _params(layout: Layout, args) -> int:
+    from .params import declarations
+
+    for name, decl in sorted(declarations(layout.params_file).items()):
+        print(f"{name} ({decl['type']}, default {decl['default']}): {decl.get('help', '').strip()}")
+    return 0
+
+
+def _clean(layout: Layout, args) -> int:
+    targets = [layout.state] if args.cache_only else [layout.build]
+    for target in targets:
+        shutil.rmtree(target, ignore_errors=True)
+        print(f"review: removed {target.relative_to(layout.root)}")
+    return 0
+
+
+COMMANDS = {"build": _build, "validate": _validate, "params": _params, "clean": _clean}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""Load the curated tables as typed pandas DataFrames, shaped by ``data/datapackage.json``.
+
+``datapackage.json`` (a Frictionless Data Package) is the one definition of every table's shape;
+this module reads field types from it rather than repeating them. Full validation (every rule,
+every row) is :mod:`review_utils.validate`'s job and runs at the start of each build; loading here
+still fails loudly, naming file, row and column, if a value cannot take its declared type.
+
+Each load is *recorded* (resource name + fingerprint of its file and schema). Inside a Jupyter
+kernel the record is also emitted as a private display output, which the build harvests to know
+which data each notebook actually read, and strips before publishing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import DataValidationError, Problem, ReviewError
+
+if TYPE_CHECKING:  # pandas is imported lazily: the CLI's no-op path must stay fast
+    import pandas as pd
+
+READS_MIME = "application/vnd.review-utils.reads+json"
+
+# Custom descriptor property naming the column an ``as_of`` filter applies to.
+AS_OF_PROPERTY = "asOfField"
+
+_reads: dict[str, dict[str, str]] = {}
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def canonical_json(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str
+    path: Path
+    descriptor: dict[str, Any]
+
+    @property
+    def fields(self) -> list[dict[str, Any]]:
+        return self.descriptor["schema"]["fields"]
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f["name"] for f in self.fields]
+
+    @property
+    def as_of_field(self) -> str | None:
+        return self.descriptor.get(AS_OF_PROPERTY)
+
+    @property
+    def display_path(self) -> str:
+        return f"data/{self.descriptor['path']}"
+
+    def fingerprint(self) -> str:
+        """Changes whenever the file's bytes or the resource's declared shape change."""
+        digest = hashlib.sha256(self.path.read_bytes())
+        digest.update(canonical_json(self.descriptor).encode())
+        return digest.hexdigest()
+
+
+class DataPackage:
+    """The curated data package rooted at ``data_dir`` (holding ``datapackage.json``)."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = Path(data_dir)
+        self.descriptor_path = self.data_dir / "datapackage.json"
+        try:
+            self.descriptor = json.loads(self.descriptor_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ReviewError(f"{self.descriptor_path}: data package descriptor is missing") from None
+        except json.JSONDecodeError as exc:
+            raise DataValidationError(
+                [Problem("data/datapackage.json", exc.lineno, None, None, "json-syntax",
+                         f"is not valid JSON ({exc.msg}, column {exc.colno}); fix the descriptor")]
+            ) from None
+        self._resources = {r["name"]: r for r in self.descriptor.get("resources", [])}
+
+    @property
+    def resource_names(self) -> list[str]:
+        return list(self._resources)
+
+    def resource(self, name: str) -> Resource:
+        try:
+            desc = self._resources[name]
+        except KeyError:
+            raise ReviewError(
+                f"data/datapackage.json has no resource {name!r}; known: {', '.join(sorted(self._resources))}"
+            ) from None
+        return Resource(name, self.data_dir / desc["path"], desc)
+
+    def load(self, name: str, as_of: dt.date | str | None = None) -> pd.DataFrame:
+        """The table ``name`` with declared types; rows dated after ``as_of`` are left out."""
+        resource = self.resource(name)
+        frame = read_typed(resource)
+        _record_read(resource)
+        if as_of is not None and resource.as_of_field:
+            cutoff = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
+            import pandas as pd
+
+            dates = frame[resource.as_of_field]
+            frame = frame[dates.isna() | (dates <= pd.Timestamp(cutoff))].reset_index(drop=True)
+        return frame
+
+
+def read_text_strict(resource: Resource) -> str:
+    """The file as text: UTF-8 (a BOM is allowed); anything else is refused with the reason."""
+    raw = resource.path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataValidationError([Problem(
+            resource.display_path, line, None, repr(raw[exc.start:exc.start + 4]), "encoding",
+            f"is not UTF-8 (byte {raw[exc.start]:#04x} at offset {exc.start}); "
+            "re-save the file as UTF-8 (in a spreadsheet: 'CSV UTF-8')")]) from None
+    if not text.strip():
+        raise DataValidationError([Problem(resource.display_path, None, None, None, "empty-file",
+                                           "is empty; it needs at least the header row")])
+    return text
+
+
+def read_typed(resource: Resource) -> pd.DataFrame:
+    """Read a CSV resource into a DataFrame whose dtypes follow the Table Schema."""
+    import io
+
+    import pandas as pd
+
+    text = read_text_strict(resource)
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataValidationError([Problem(resource.display_path, None, None, None, "csv-syntax",
+                                           f"cannot be parsed as CSV ({exc}); check quotes and separators")]) from None
+    expected = resource.field_names
+    if list(frame.columns) != expected:
+        raise DataValidationError([Problem(
+            resource.display_path, 1, None, ",".join(map(str, frame.columns)), "header",
+            f"header does not match the schema: expected {','.join(expected)}")])
+    problems: list[Problem] = []
+    typed: dict[str, Any] = {}
+    for field in resource.fields:
+        typed[field["name"]] = _convert_column(resource, field, frame[field["name"]], problems)
+    if problems:
+        raise DataValidationError(problems)
+    return pd.DataFrame(typed)
+
+
+def _convert_column(resource: Resource, field: dict[str, Any], column: pd.Series, problems: list[Problem]):
+    """Convert one text column to the field's declared type, adding a Problem per bad cell."""
+    import pandas as pd
+
+    kind = field.get("type", "string")
+    values = column.where(column.str.strip() != "", None)
+    if kind == "integer":
+        number = pd.to_numeric(values, errors="coerce")
+        good = number.notna() & (number % 1 == 0)
+        converted = number.where(good).astype("Int64")
+    elif kind == "number":
+        converted = pd.to_numeric(values, errors="coerce").astype("Float64")
+        good = converted.notna()
+    elif kind == "date":
+        converted = pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")
+        good = converted.notna()
+    elif kind == "boolean":
+        converted = values.str.lower().map({"true": True, "false": False}).astype("boolean")
+        good = converted.notna()
+    else:
+        return values.astype("string")
+    for index in (values.notna() & ~good)[lambda s: s].index:
+        problems.append(Problem(resource.display_path, int(index) + 2, field["name"], str(values[index]),
+                                f"type:{kind}", f"{values[index]!r} is not a valid {kind}"))
+    return converted
+
+
+def _record_read(resource: Resource) -> None:
+    record = {"resource": resource.name, "fingerprint": resource.fingerprint()}
+    _reads[resource.name] = record
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:  # pragma: no cover - IPython always present in the venv
+        shell = None
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        from IPython.display import display
+
+        display({READS_MIME: record}, raw=True)
+
+
+def reads() -> dict[str, dict[str, str]]:
+    """What this process has loaded so far (resource name -> record)."""
+    return dict(_reads)

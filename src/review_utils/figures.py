@@ -1,0 +1,102 @@
+"""Figure style and deterministic figure files.
+
+Okabe–Ito colours (safe for the common colour-vision deficiencies), CJK-capable fonts, and
+files whose bytes depend only on the data: SVG ids come from a fixed salt and no creation
+dates are written, so the same inputs give byte-identical SVG and PDF.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+MARKERS = ["o", "s", "D", "^", "v", "P", "X", "*"]
+
+STYLE = {
+    "svg.hashsalt": "review-book",  # stable element ids
+    "svg.fonttype": "none",  # text stays text: searchable, small, selectable
+    "pdf.fonttype": 42,  # TrueType embedding keeps CJK glyphs intact
+    # A list in font.family gives per-glyph fallback: Latin from DejaVu, Chinese from Noto CJK.
+    "font.family": ["DejaVu Sans", "Noto Sans CJK SC"],
+    "font.size": 10,
+    "axes.prop_cycle": None,  # filled in by apply_style
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "figure.dpi": 100,
+    "savefig.bbox": "tight",
+}
+
+_METADATA = {
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
+}
+
+
+def apply_style() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from cycler import cycler
+
+    style = dict(STYLE, **{"axes.prop_cycle": cycler(color=OKABE_ITO)})
+    plt.rcParams.update(style)
+
+
+def save(fig: Figure, stem: Path) -> list[Path]:
+    """Write ``stem.svg`` (HTML) and ``stem.pdf`` (LaTeX), then close the figure."""
+    import matplotlib.pyplot as plt
+
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for fmt, metadata in _METADATA.items():
+        path = stem.with_suffix(f".{fmt}")
+        fig.savefig(path, format=fmt, metadata=metadata)
+        paths.append(path)
+    plt.close(fig)
+    return paths
+
+
+def approval_timeline(approvals: pd.DataFrame, *, as_of) -> Figure:
+    """One row per product, one marker per approved indication, shaped by approval type.
+
+    Expects columns: product_label, approval_date, date_precision, approval_type, indication_group.
+    """
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    frame = approvals.sort_values(["approval_date", "product_label"]).reset_index(drop=True)
+    order = list(dict.fromkeys(frame["product_label"]))
+    types = sorted(frame["approval_type"].dropna().unique())
+    height = 1.2 + 0.45 * max(len(order), 1)
+    fig, ax = plt.subplots(figsize=(7.5, height))
+    bounded = frame["date_precision"] == "not_later_than"
+    for i, kind in enumerate(types):
+        colour, marker = OKABE_ITO[i % len(OKABE_ITO)], MARKERS[i % len(MARKERS)]
+        for hollow in (False, True):
+            part = frame[(frame["approval_type"] == kind) & (bounded == hollow)]
+            if part.empty:
+                continue
+            ax.scatter(part["approval_date"], [order.index(p) for p in part["product_label"]], marker=marker, s=70,
+                       facecolor="white" if hollow else colour, edgecolor=colour, linewidth=1.4 if hollow else 0.6,
+                       label=kind.replace("_", " ") + (" (date is an upper bound)" if hollow else ""), zorder=3)
+    for _, row in frame.iterrows():
+        ax.annotate(row["indication_group"], (row["approval_date"], order.index(row["product_label"])),
+                    xytext=(0, 7), textcoords="offset points", ha="center", fontsize=7.5)
+    ax.set_yticks(range(len(order)), order)
+    ax.axvline(pd.Timestamp(as_of), color="#555555", linestyle="--", linewidth=1)
+    ax.annotate("edition date", (pd.Timestamp(as_of), 1.0), xycoords=("data", "axes fraction"),
+                xytext=(-4, -2), textcoords="offset points", ha="right", va="top", fontsize=8, color="#555555")
+    ax.set_xlabel("Approval date (NMPA)")
+    ax.set_ylim(len(order) - 0.4, -0.8)
+    if types:
+        ax.legend(title="Approval type", loc="lower left", fontsize=8, title_fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
