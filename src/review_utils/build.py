@@ -13,6 +13,7 @@ import shutil
 import signal
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -81,12 +82,18 @@ class Builder:
             plans.append(Plan(rel, path, key, stale or self.options.force, "forced" if self.options.force else reason))
         return plans
 
-    def execute(self, plans: list[Plan], params: dict[str, Any]) -> None:
+    def execute(self, plans: list[Plan], params: dict[str, Any], meanwhile: Callable[[], None]) -> None:
+        """Run the stale notebooks; ``meanwhile`` runs in this process while they execute.
+
+        ``meanwhile`` holds the validation gate: notebooks start speculatively, but no result is
+        accepted until it returned, and if it raises the workers are stopped and nothing is kept.
+        """
         todo = [p for p in plans if p.stale]
         for plan in plans:
             if not plan.stale:
                 self.progress.notebook(plan.rel, "cached", self.state.notebooks[plan.rel].seconds)
         if not todo:
+            meanwhile()
             return
         env_backup = {k: os.environ.get(k) for k in (*KERNEL_ENV, ROOT_ENV)}
         os.environ.update(KERNEL_ENV)
@@ -98,7 +105,7 @@ class Builder:
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=max(1, self.options.jobs), mp_context=context) as pool:
                 try:
-                    failures = self._run_pool(pool, todo, params)
+                    failures = self._run_pool(pool, todo, params, meanwhile)
                 except BaseException:
                     for process in list(getattr(pool, "_processes", {}).values()):
                         process.terminate()
@@ -113,11 +120,13 @@ class Builder:
         if failures:
             raise NotebookError("\n".join(failures) + "\nNothing was published: the previous site in _build/html is unchanged.")
 
-    def _run_pool(self, pool: ProcessPoolExecutor, todo: list[Plan], params: dict[str, Any]) -> list[str]:
+    def _run_pool(self, pool: ProcessPoolExecutor, todo: list[Plan], params: dict[str, Any],
+                  meanwhile: Callable[[], None]) -> list[str]:
         queue = list(todo)
         running: dict[Future, Plan] = {}
         failures: list[str] = []
         parameters = to_json(params)
+        gate_open = False
         while queue or running:
             while queue and len(running) < max(1, self.options.jobs):
                 plan = queue.pop(0)
@@ -126,6 +135,9 @@ class Builder:
                        "cwd": str(work), "parameters": parameters}
                 running[pool.submit(execute.run, job)] = plan
                 self.progress.notebook(plan.rel, "running", detail=f"({plan.reason})")
+            if not gate_open:
+                meanwhile()
+                gate_open = True
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 plan = running.pop(future)
@@ -165,7 +177,12 @@ class Builder:
         if (work / plan.source.name).exists():
             os.replace(work / plan.source.name, kept)
         shutil.rmtree(work, ignore_errors=True)
-        where = f"cell {result['cell']}" if result.get("cell") else "start-up"
+        if result.get("cell"):
+            where = f"cell {result['cell']} (code cell {result['code_cell']})"
+        elif "first_line" in result:  # a cell raised, but its source no longer matches the notebook
+            where = "a cell"
+        else:  # the kernel failed before or between cells
+            where = "start-up"
         lines = [f"{plan.rel} failed at {where}" + (f" ({result['first_line']})" if result.get("first_line") else "") + ":"]
         if result.get("line"):
             lines.append(f"    {result['line']}")
@@ -174,10 +191,12 @@ class Builder:
             lines.append(f"  Full traceback: {kept.relative_to(self.layout.root)}")
         return "\n".join(lines)
 
-    def stage_and_compile(self, params: dict[str, Any]) -> bool:
-        """Stage the book; compile it unless the staged inputs equal those of the current site."""
-        from .bibliography import to_bibtex
+    def _site_inputs(self) -> tuple[dict[str, bytes], str]:
+        """The staged files (bibliography aside) and a digest of everything the site depends on.
 
+        The bibliography is generated from data/sources.csv only when compiling; the digest uses
+        that file's fingerprint instead, so deciding 'nothing to do' never needs pandas.
+        """
         files: dict[str, bytes] = {name: (self.layout.root / name).read_bytes() for name in site.STAGED_ROOT_FILES}
         for path in site.book_sources(self.layout):
             files[path.relative_to(self.layout.root).as_posix()] = path.read_bytes()
@@ -186,13 +205,29 @@ class Builder:
             cached = self.cache / path.stem
             files[f"{rel_dir}/{path.name}"] = (cached / path.name).read_bytes()
             files.update(site.collect_tree(cached / "_generated", f"{rel_dir}/_generated"))
-        files["_generated/references.bib"] = to_bibtex(self.package.load("sources")).encode("utf-8")
         digest = hashlib.sha256(canonical_json({
             "files": {k: hashlib.sha256(v).hexdigest() for k, v in sorted(files.items())},
+            "sources": self.package.resource("sources").fingerprint(),
+            "code": self._code_digest(),
             "strict": self.options.strict,
         }).encode()).hexdigest()
+        return files, digest
+
+    def site_is_current(self) -> bool:
+        try:
+            _, digest = self._site_inputs()
+        except FileNotFoundError:  # a notebook has no cached result yet
+            return False
+        return self.state.site.get("html") == digest and (self.layout.html / "index.html").is_file()
+
+    def stage_and_compile(self) -> bool:
+        """Stage the book and compile it, unless the current site was built from the same inputs."""
+        from .bibliography import to_bibtex
+
+        files, digest = self._site_inputs()
         if self.state.site.get("html") == digest and (self.layout.html / "index.html").is_file():
             return False
+        files["_generated/references.bib"] = to_bibtex(self.package.load("sources")).encode("utf-8")
         site.sync_stage(self.stage, files)
         self.progress.step("compiling the site (Jupyter Book)")
         self.state.site.pop("html", None)
@@ -246,10 +281,15 @@ def build(layout: Layout, options: Options) -> None:
             site.restore_interrupted([layout.html])
             builder = Builder(layout, options)
             params = resolve(layout.params_file, options.overrides, origin="review build -p")
-            builder.validate()
             plans = builder.plan(params)
-            builder.execute(plans, params)
-            compiled = builder.stage_and_compile(params)
+
+            def meanwhile() -> None:
+                builder.validate()
+                if any(plan.stale for plan in plans) or not builder.site_is_current():
+                    site.preload()
+
+            builder.execute(plans, params, meanwhile)
+            compiled = builder.stage_and_compile()
             builder.progress.summary("site up to date" if not compiled else f"built {layout.html.relative_to(layout.root)}")
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -33,7 +33,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
             kernel_manager_class=ipc_kernel_manager(),
         )
     except PapermillExecutionError as exc:
-        return {"ok": False, "seconds": time.monotonic() - started, **describe_failure(exc, Path(job["output"]))}
+        return {"ok": False, "seconds": time.monotonic() - started, **describe_failure(exc, Path(job["source"]))}
     except Exception as exc:  # kernel death, unreadable notebook, ...
         return {"ok": False, "seconds": time.monotonic() - started, "cell": None,
                 "summary": f"{type(exc).__name__}: {exc}", "line": None}
@@ -56,32 +56,43 @@ def ipc_kernel_manager():
     return IPCKernelManager
 
 
-def describe_failure(exc, output: Path) -> dict[str, Any]:
-    """Cell number as the author sees it (injected parameters cell not counted) and the
-    traceback line inside that cell."""
-    cell = exc.cell_index + 1
+def describe_failure(exc, source: Path) -> dict[str, Any]:
+    """Where the author finds the failing cell: its position in *their* notebook (papermill's
+    index counts the injected parameters cell and its own error-marker cells), matched by source."""
+    failing = (exc.source or "").strip()
+    cell = code_cell = None
     try:
-        cells = json.loads(output.read_text(encoding="utf-8"))["cells"]
-        injected = [i for i, c in enumerate(cells) if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
-        if injected and exc.cell_index > injected[0]:
-            cell -= 1
+        cells = json.loads(source.read_text(encoding="utf-8"))["cells"]
+        code_seen = 0
+        for index, candidate in enumerate(cells):
+            if candidate.get("cell_type") == "code":
+                code_seen += 1
+                text = candidate.get("source", "")
+                if ("".join(text) if isinstance(text, list) else text).strip() == failing:
+                    cell, code_cell = index + 1, code_seen
+                    break
     except (OSError, ValueError, KeyError):
         pass
-    return {"cell": cell, "summary": f"{exc.ename}: {exc.evalue}", "line": key_line(exc.traceback),
-            "first_line": (exc.source or "").strip().splitlines()[0] if (exc.source or "").strip() else ""}
+    first = failing.splitlines()[0] if failing else ""
+    return {"cell": cell, "code_cell": code_cell, "summary": f"{exc.ename}: {exc.evalue}",
+            "line": key_line(exc.traceback), "first_line": first}
+
+
+_ARROW = re.compile(r"^\s*-*>\s*\d+")
 
 
 def key_line(traceback: list[str]) -> str | None:
-    """The arrowed line in the notebook cell's own frame ('----> 3 x = f()')."""
+    """The arrowed line in the notebook cell's own frame ('---> 10 x = f()'); IPython marks
+    the cell's frame 'Cell In[n], line m', after any chained library frames."""
     lines = _ANSI.sub("", "\n".join(traceback)).splitlines()
     in_cell = False
     for line in lines:
         if line.startswith("Cell In["):
             in_cell = True
-        elif in_cell and line.lstrip().startswith("---->"):
+        elif in_cell and _ARROW.match(line):
             return line.strip()
-    arrows = [line.strip() for line in lines if line.lstrip().startswith("---->")]
-    return arrows[0] if arrows else None
+    arrows = [line.strip() for line in lines if _ARROW.match(line)]
+    return arrows[-1] if arrows else None
 
 
 def harvest_reads(notebook: dict[str, Any]) -> dict[str, str]:

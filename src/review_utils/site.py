@@ -30,9 +30,30 @@ def book_sources(layout: Layout) -> list[Path]:
     return out
 
 
+def toc_files(layout: Layout) -> list[str]:
+    """Every ``file`` entry of ``_toc.yml`` (root first, then in reading order), without suffix."""
+    import yaml
+
+    toc = yaml.safe_load((layout.root / "_toc.yml").read_text(encoding="utf-8")) or {}
+    found: list[str] = [toc["root"]] if "root" in toc else []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if "file" in node:
+                found.append(str(node["file"]))
+            for key in ("parts", "chapters", "sections"):
+                walk(node.get(key))
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc)
+    return [name[: -len(Path(name).suffix)] if Path(name).suffix in (".md", ".ipynb") else name for name in found]
+
+
 def notebooks(layout: Layout) -> list[Path]:
-    found = sorted(p for p in layout.book.rglob("*.ipynb")
-                   if not (_SKIP_DIRS & set(p.relative_to(layout.book).parts[:-1])))
+    """The notebooks the table of contents includes (others would never be published)."""
+    found = [layout.root / f"{name}.ipynb" for name in toc_files(layout) if (layout.root / f"{name}.ipynb").is_file()]
     stems: dict[str, Path] = {}
     for path in found:
         if path.stem in stems:
@@ -67,6 +88,18 @@ def sync_stage(stage: Path, files: dict[str, bytes]) -> None:
 def collect_tree(base: Path, prefix: str) -> dict[str, bytes]:
     return {f"{prefix}/{p.relative_to(base).as_posix()}": p.read_bytes()
             for p in sorted(base.rglob("*")) if p.is_file()} if base.is_dir() else {}
+
+
+def preload() -> None:
+    """Import Sphinx and the book's extensions ahead of time: the build calls this while the
+    notebooks execute in worker processes, so the imports cost no wall-clock time."""
+    import importlib
+
+    for module in ("jupyter_book.sphinx", "sphinx.application", "sphinx.builders.html", "sphinx.search",
+                   "myst_nb.sphinx_ext", "sphinx_book_theme", "sphinxcontrib.bibtex", "sphinx_design",
+                   "sphinx_togglebutton", "sphinx_copybutton", "sphinx_external_toc", "sphinx_multitoc_numbering",
+                   "sphinx_jupyterbook_latex", "pybtex.database"):
+        importlib.import_module(module)
 
 
 def compile_html(layout: Layout, stage: Path, *, strict: bool, quiet: bool) -> None:

@@ -49,10 +49,12 @@ def validate_package(data_dir: Path) -> list[Problem]:
             continue
         schema_problems = _schema_level(resource)
         problems += schema_problems
-        if not schema_problems:
-            try:
-                frames[name] = read_typed(resource)
-            except DataValidationError as exc:  # types frictionless accepted but pandas did not
+        # Cross-field rules still run when only constraints or keys failed, so that every
+        # problem is reported in one pass; they need the table typed, which bad cells prevent.
+        try:
+            frames[name] = read_typed(resource)
+        except DataValidationError as exc:
+            if not schema_problems:  # else frictionless already named the same cells
                 problems += exc.problems
     for name, frame in frames.items():
         resource = package.resource(name)
@@ -141,6 +143,8 @@ def _translate(resource: Resource, error: Any, fields: dict[str, dict]) -> Probl
 
 
 def _foreign_keys(resource: Resource, frame, package: DataPackage, frames: dict) -> list[Problem]:
+    import pandas as pd
+
     out = []
     for fk in resource.descriptor["schema"].get("foreignKeys", []):
         field = fk["fields"] if isinstance(fk["fields"], str) else fk["fields"][0]
@@ -153,13 +157,15 @@ def _foreign_keys(resource: Resource, frame, package: DataPackage, frames: dict)
         known = set(target[ref_field].dropna())
         target_path = package.resource(target_name).display_path
         for index, value in frame[field].items():
-            if value is not None and value == value and value not in known:
+            if not pd.isna(value) and value not in known:
                 out.append(Problem(resource.display_path, int(index) + 2, field, str(value), "foreign-key",
                                    f"{value!r} is not a {ref_field} in {target_path}; add it there or fix the id"))
     return out
 
 
 def _rules(resource: Resource, frame, frames: dict) -> list[Problem]:
+    import pandas as pd
+
     out = []
     for rule in resource.descriptor["schema"].get("rules", []):
         kind = rule["type"]
@@ -185,7 +191,7 @@ def _rules(resource: Resource, frame, frames: dict) -> list[Problem]:
             for index, row in frame.iterrows():
                 when, src = row[field], row.get("source_id")
                 limit = published.get(src)
-                if when is not None and when == when and limit is not None and limit == limit and when > limit:
+                if not pd.isna(when) and limit is not None and not pd.isna(limit) and when > limit:
                     out.append(Problem(resource.display_path, int(index) + 2, field, _fmt(when), "date-after-source",
                                        f"{_fmt(when)} is later than its source {src!r} was published ({_fmt(limit)})"))
         else:

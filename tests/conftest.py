@@ -1,0 +1,84 @@
+"""Shared fixtures: small data packages and throw-away copies of the real project."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PROJECT_FILES = ("_config.yml", "_toc.yml", "params.yml", "requirements.lock")
+PROJECT_DIRS = ("book", "data")
+
+
+def copy_project(target: Path) -> Path:
+    """A copy of the book's sources (no _build, no venv) to build or break freely."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        shutil.copy2(REPO / name, target / name)
+    for name in PROJECT_DIRS:
+        shutil.copytree(REPO / name, target / name, ignore=shutil.ignore_patterns("_generated", ".ipynb_checkpoints"))
+    return target
+
+
+def run_review(root: Path, *args: str, check: bool = False) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("REVIEW_ROOT", "CI")}
+    result = subprocess.run([sys.executable, "-m", "review_utils.cli", "--root", str(root), *args],
+                            cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    if check and result.returncode != 0:
+        raise AssertionError(f"review {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def write_package(folder: Path, resources: dict[str, dict]) -> Path:
+    """A tiny data package: ``resources`` maps name -> {"fields": [...], "rows": "csv text", ...extra}."""
+    folder.mkdir(parents=True, exist_ok=True)
+    descriptor = {"name": "test", "resources": []}
+    for name, spec in resources.items():
+        (folder / f"{name}.csv").write_text(spec["rows"], encoding="utf-8")
+        schema = {"fields": spec["fields"], **{k: spec[k] for k in ("primaryKey", "foreignKeys", "rules") if k in spec}}
+        entry = {"name": name, "path": f"{name}.csv", "profile": "tabular-data-resource", "schema": schema}
+        if "asOfField" in spec:
+            entry["asOfField"] = spec["asOfField"]
+        descriptor["resources"].append(entry)
+    (folder / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    return folder
+
+
+SOURCES_SPEC = {
+    "fields": [{"name": "source_id", "type": "string", "constraints": {"required": True}},
+               {"name": "published", "type": "date"}],
+    "primaryKey": ["source_id"],
+    "rows": "source_id,published\npaper,2024-06-01\nlater,2025-01-01\n",
+}
+
+RESULTS_FIELDS = [
+    {"name": "result_id", "type": "string", "constraints": {"required": True}},
+    {"name": "n", "type": "integer", "constraints": {"minimum": 0}},
+    {"name": "responders", "type": "integer", "constraints": {"minimum": 0}},
+    {"name": "reported", "type": "date"},
+    {"name": "source_id", "type": "string"},
+]
+
+
+def results_spec(rows: str) -> dict:
+    return {
+        "fields": RESULTS_FIELDS, "rows": rows, "primaryKey": ["result_id"], "asOfField": "reported",
+        "foreignKeys": [{"fields": "source_id", "reference": {"resource": "sources", "fields": "source_id"}}],
+        "rules": [{"type": "lessOrEqual", "fields": ["responders", "n"]},
+                  {"type": "notAfterSource", "field": "reported"}],
+    }
+
+
+@pytest.fixture
+def small_package(tmp_path: Path) -> Path:
+    return write_package(tmp_path / "data", {
+        "sources": SOURCES_SPEC,
+        "results": results_spec("result_id,n,responders,reported,source_id\n"
+                                "r1,100,80,2023-01-15,paper\nr2,50,10,2024-05-01,paper\nr3,20,5,2024-12-01,later\n"),
+    })

@@ -1,0 +1,192 @@
+"""End to end: `review build` on a throw-away copy of the project.
+
+Expected values are computed here from the CSVs with the standard library, independently of
+review_utils, so the test checks the book against the data rather than against itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import copy_project, run_review
+
+pytestmark = pytest.mark.slow
+
+
+def read_rows(root: Path, name: str) -> list[dict[str, str]]:
+    with open(root / "data" / f"{name}.csv", encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def expected_car_t(root: Path, as_of: str) -> list[dict[str, str]]:
+    modality = {r["product_id"]: r["modality"] for r in read_rows(root, "products")}
+    return [r for r in read_rows(root, "approvals") if modality[r["product_id"]] == "CAR-T" and r["approval_date"] <= as_of]
+
+
+def page_text(root: Path, page: str) -> str:
+    raw = (root / "_build" / "html" / page).read_text(encoding="utf-8")
+    main = raw[raw.index("<main"):raw.index("</main>")]
+    text = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", main)))
+    return re.sub(r" ([,.;:)])", r"\1", text)
+
+
+def tree_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def statuses(stderr: str) -> dict[str, str]:
+    """Notebook -> last status from the progress lines ('  ✓ done   1.0 s  book/x.ipynb')."""
+    found = {}
+    for match in re.finditer(r"^\s+\S\s+(running|cached|done|failed)\s.*?(book/\S+\.ipynb)", stderr, re.M):
+        found[match.group(2)] = match.group(1)
+    return found
+
+
+def default_as_of(root: Path) -> str:
+    import yaml
+
+    return str(yaml.safe_load((root / "params.yml").read_text())["as_of"]["default"])
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    root = copy_project(tmp_path_factory.mktemp("book"))
+    run_review(root, "build", check=True)
+    return root
+
+
+def test_chapter_table_figure_and_glued_numbers(built):
+    as_of = default_as_of(built)
+    rows = expected_car_t(built, as_of)
+    text = page_text(built, "book/approvals.html")
+    products = {r["product_id"] for r in rows}
+    # glued numbers, as the prose states them
+    assert f"it had approved {len(products)} CAR-T products for {len(rows)} indications" in text
+    assert f"By the edition date of this book, {as_of}," in text
+    # the table: caption and one body row per approval, in the HTML
+    raw = (built / "_build/html/book/approvals.html").read_text(encoding="utf-8")
+    table = raw[raw.index('id="tbl-cart-approvals"'):]
+    table = table[:table.index("</table>")]
+    assert "CAR-T products approved in China, by indication" in html.unescape(table)
+    assert table.count("<tr") == len(rows) + 1
+    for row in rows:
+        assert html.escape(row["indication"], quote=False) in table
+    # the figure: an SVG file with content, referenced with alt text
+    img = re.search(r'<img alt="([^"]+)" src="\.\./(_images/fig-cart-timeline\.svg)"', raw)
+    assert img and "CAR-T" in img.group(1) and "\\" not in img.group(1)
+    svg = (built / "_build/html" / img.group(2)).read_text(encoding="utf-8")
+    assert svg.startswith("<?xml") and len(svg) > 5000
+    # the figure's data download holds exactly the plotted rows
+    download = next((built / "_build/html/_downloads").rglob("fig-cart-timeline.csv"))
+    with open(download, encoding="utf-8") as handle:
+        assert sorted(r["approval_id"] for r in csv.DictReader(handle)) == sorted(r["approval_id"] for r in rows)
+    # readers never see papermill's parameter cells
+    assert "as_of = " not in text and "injected" not in raw
+
+
+def test_landing_page_and_bibliography(built):
+    assert "This edition describes the record as of " + default_as_of(built) in page_text(built, "book/index.html")
+    refs = page_text(built, "book/references.html")
+    assert "CAR-T cell therapy in China: innovations, challenges, and strategic pathways" in refs
+
+
+def test_earlier_as_of_changes_table_figure_and_numbers(built, tmp_path):
+    root = copy_project(tmp_path / "book")
+    run_review(root, "build", "-p", "as_of=2022-12-31", check=True)
+    rows = expected_car_t(root, "2022-12-31")
+    assert 0 < len(rows) < len(expected_car_t(root, default_as_of(root)))
+    text = page_text(root, "book/approvals.html")
+    assert f"it had approved {len({r['product_id'] for r in rows})} CAR-T products for {len(rows)} indications" in text
+    raw = (root / "_build/html/book/approvals.html").read_text(encoding="utf-8")
+    assert raw[raw.index('id="tbl-cart-approvals"'):].split("</table>")[0].count("<tr") == len(rows) + 1
+    old_svg = (built / "_build/html/_images/fig-cart-timeline.svg").read_bytes()
+    assert (root / "_build/html/_images/fig-cart-timeline.svg").read_bytes() != old_svg
+
+
+def add_notebook(root: Path, name: str, code: str) -> None:
+    """A second chapter that reads only what ``code`` loads, appended to the table of contents."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {name}\n\nCount: {{glue:text}}`{name}_count`"),
+                nbformat.v4.new_code_cell("as_of = None"), nbformat.v4.new_code_cell(code)]
+    nb.cells[1].metadata["tags"] = ["parameters"]
+    nbformat.write(nb, str(root / "book" / f"{name}.ipynb"))
+    toc = (root / "_toc.yml").read_text()
+    (root / "_toc.yml").write_text(toc.replace("      - file: book/approvals\n",
+                                               f"      - file: book/approvals\n      - file: book/{name}\n"))
+
+
+def test_incremental_rebuilds_run_only_what_changed(tmp_path):
+    root = copy_project(tmp_path / "book")
+    add_notebook(root, "sourcecount", 'from review_utils import chapter\nch = chapter.start("sourcecount", as_of=as_of)\n'
+                                      'ch.glue("sourcecount_count", len(ch.load("sources")))')
+    first = run_review(root, "build", check=True)
+    assert statuses(first.stderr) == {"book/approvals.ipynb": "done", "book/sourcecount.ipynb": "done"}
+
+    site_before = tree_digest(root / "_build/html")
+    again = run_review(root, "build", check=True)
+    assert statuses(again.stderr) == {"book/approvals.ipynb": "cached", "book/sourcecount.ipynb": "cached"}
+    assert "site up to date" in again.stderr and "compiling" not in again.stderr
+    assert tree_digest(root / "_build/html") == site_before
+
+    # products.csv is read by the approvals chapter only
+    products = root / "data/products.csv"
+    products.write_text(products.read_text(encoding="utf-8").replace("first CAR-T approved in China", "first CAR-T approved in China (edited)"), encoding="utf-8")
+    edited = run_review(root, "build", check=True)
+    assert statuses(edited.stderr) == {"book/approvals.ipynb": "done", "book/sourcecount.ipynb": "cached"}
+    assert "data/products.csv changed" in edited.stderr
+
+    # sources.csv is read by the new chapter only (the bibliography is rebuilt, not a notebook)
+    sources = root / "data/sources.csv"
+    sources.write_text(sources.read_text(encoding="utf-8") + "extra_src,web_page,Extra page,,,,,,,,en,,\n", encoding="utf-8")
+    edited = run_review(root, "build", check=True)
+    assert statuses(edited.stderr) == {"book/approvals.ipynb": "cached", "book/sourcecount.ipynb": "done"}
+    assert f"Count: {len(read_rows(root, 'sources'))}" in page_text(root, "book/sourcecount.html")
+
+
+def test_failing_notebook_names_cell_and_line_and_publishes_nothing(tmp_path):
+    root = copy_project(tmp_path / "book")
+    run_review(root, "build", check=True)
+    before = tree_digest(root / "_build/html")
+    notebook = root / "book/approvals.ipynb"
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    code = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"]
+    target = nb["cells"][code[1]]
+    target["source"] = "".join(target["source"]) + "\nmissing = car_t['no_such_column']\n"
+    notebook.write_text(json.dumps(nb), encoding="utf-8")
+
+    failed = run_review(root, "build")
+    assert failed.returncode == 1
+    assert f"book/approvals.ipynb failed at cell {code[1] + 1} (code cell 2)" in failed.stderr
+    assert re.search(r"---> \d+ missing = car_t\['no_such_column'\]", failed.stderr)
+    assert "KeyError: 'no_such_column'" in failed.stderr
+    assert "previous site in _build/html is unchanged" in failed.stderr
+    assert tree_digest(root / "_build/html") == before
+    state = json.loads((root / "_build/.review/state.json").read_text())
+    assert "book/approvals.ipynb" not in state["notebooks"]
+
+
+def test_bad_data_stops_the_build_before_any_notebook_runs(tmp_path):
+    root = copy_project(tmp_path / "book")
+    approvals = root / "data/approvals.csv"
+    lines = approvals.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace(",axi-cel,", ",no-such-product,", 1)
+    approvals.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run_review(root, "build")
+    assert result.returncode == 1
+    assert ("data/approvals.csv row 2, column product_id: 'no-such-product' is not a product_id in "
+            "data/products.csv") in result.stderr
+    # notebooks may have started speculatively, but none is accepted and nothing is published
+    assert "done" not in result.stderr and not (root / "_build/html").exists()
+    state = root / "_build/.review/state.json"
+    assert not state.exists() or json.loads(state.read_text())["notebooks"] == {}

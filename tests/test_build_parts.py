@@ -1,0 +1,182 @@
+"""Pieces of the build: fingerprints, notebook post-processing, staging, swapping, locking."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import time
+
+import pandas as pd
+import pytest
+
+from review_utils import approvals, execute, site
+from review_utils.bibliography import to_bibtex
+from review_utils.chapter import format_value
+from review_utils.data import READS_MIME
+from review_utils.errors import ReviewError
+from review_utils.lock import build_lock
+from review_utils.state import BuildState, NotebookRecord, notebook_source_digest
+
+# As IPython 9 prints it: a chained library frame first, then the notebook cell's frame.
+TRACEBACK = [
+    "\x1b[36mFile \x1b[39m/x/pandas/base.py:3816, in get_loc\n\x1b[32m-> \x1b[39m3816     return engine()\n",
+    "\x1b[0;31m---------------------------------------------------------------------------\x1b[0m",
+    "\x1b[0;31mKeyError\x1b[0m                                  Traceback (most recent call last)",
+    "Cell \x1b[0;32mIn[3], line 2\x1b[0m\n\x1b[1;32m      1\x1b[0m x \x1b[38;5;241m=\x1b[39m \x1b[38;5;241m1\x1b[39m\n"
+    "\x1b[0;32m---> 2\x1b[0m \x1b[43mload\x1b[49m\x1b[43m(\x1b[49m\x1b[43m)\x1b[49m",
+    "File \x1b[0;32m/x/lib.py:9\x1b[0m, in \x1b[0;36mload\x1b[0;34m()\x1b[0m\n\x1b[0;32m-> 9\x1b[0m \x1b[38;5;28;01mraise\x1b[39;00m KeyError('a')",
+    "\x1b[0;31mKeyError\x1b[0m: 'a'",
+]
+
+
+def test_key_line_is_the_arrow_inside_the_notebook_cell():
+    assert execute.key_line(TRACEBACK) == "---> 2 load()"
+    assert execute.key_line(["no arrows here"]) is None
+
+
+def _notebook(cells):
+    return {"cells": cells, "metadata": {"kernelspec": {"name": "python3"}, "papermill": {"duration": 1.2}}}
+
+
+def test_harvest_reads_collects_and_removes_the_private_outputs():
+    nb = _notebook([{"cell_type": "code", "source": "x", "metadata": {}, "outputs": [
+        {"output_type": "display_data", "data": {READS_MIME: {"resource": "products", "fingerprint": "abc"}}},
+        {"output_type": "stream", "text": "kept"},
+    ]}])
+    assert execute.harvest_reads(nb) == {"products": "abc"}
+    assert nb["cells"][0]["outputs"] == [{"output_type": "stream", "text": "kept"}]
+
+
+def test_prepare_for_publishing_hides_parameters_and_drops_timings():
+    nb = _notebook([
+        {"cell_type": "code", "source": "as_of = None", "metadata": {"tags": ["parameters"]}},
+        {"cell_type": "code", "source": "as_of = '2024'", "metadata": {"tags": ["injected-parameters"],
+                                                                      "papermill": {"duration": 0.1},
+                                                                      "execution": {"iopub.status.idle": "t"}}},
+        {"cell_type": "markdown", "source": "text", "metadata": {}},
+    ])
+    execute.prepare_for_publishing(nb)
+    assert [c["metadata"].get("tags", []) for c in nb["cells"]] == [
+        ["parameters", "remove-cell"], ["injected-parameters", "remove-cell"], []]
+    assert "papermill" not in nb["metadata"] and nb["cells"][1]["metadata"] == {"tags": ["injected-parameters", "remove-cell"]}
+
+
+def test_notebook_digest_ignores_outputs_but_not_code(tmp_path):
+    path = tmp_path / "n.ipynb"
+    cell = {"cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": [], "execution_count": None}
+    path.write_text(json.dumps(_notebook([cell])))
+    clean = notebook_source_digest(path)
+    path.write_text(json.dumps(_notebook([dict(cell, outputs=[{"output_type": "stream", "text": "1"}], execution_count=4)])))
+    assert notebook_source_digest(path) == clean
+    path.write_text(json.dumps(_notebook([dict(cell, source="x = 2")])))
+    assert notebook_source_digest(path) != clean
+
+
+def test_state_round_trips_and_survives_a_corrupt_file(tmp_path):
+    path = tmp_path / "state.json"
+    state = BuildState(validated="v", notebooks={"book/a.ipynb": NotebookRecord("k", {"products": "f"}, 1.5)},
+                       site={"html": "d"})
+    state.save(path)
+    assert BuildState.load(path) == state
+    path.write_text("{torn")
+    assert BuildState.load(path) == BuildState()
+
+
+def test_sync_stage_writes_changes_only_and_removes_stale_files(tmp_path):
+    stage = tmp_path / "stage"
+    site.sync_stage(stage, {"a.md": b"one", "sub/b.md": b"two"})
+    before = (stage / "a.md").stat().st_mtime_ns
+    time.sleep(0.01)
+    site.sync_stage(stage, {"a.md": b"one", "c.md": b"three"})
+    assert (stage / "a.md").stat().st_mtime_ns == before
+    assert sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*")) == ["a.md", "c.md"]
+
+
+def test_swap_in_replaces_and_an_interrupted_swap_is_restored(tmp_path):
+    target, new = tmp_path / "html", tmp_path / "new"
+    target.mkdir(); (target / "index.html").write_text("old")
+    new.mkdir(); (new / "index.html").write_text("new")
+    site.swap_in(new, target)
+    assert (target / "index.html").read_text() == "new" and not new.exists()
+    # simulate a crash between the two renames: only the renamed-away copy exists
+    target.rename(tmp_path / ".html.old-1234abcd")
+    site.restore_interrupted([target])
+    assert (target / "index.html").read_text() == "new"
+
+
+def _hold_lock(path, ready, release):
+    with build_lock(path):
+        ready.set()
+        release.wait(10)
+
+
+def test_a_second_build_is_refused_while_the_first_holds_the_lock(tmp_path):
+    path = tmp_path / "build.lock"
+    ctx = multiprocessing.get_context("spawn")
+    ready, release = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(path, ready, release))
+    holder.start()
+    try:
+        assert ready.wait(20)
+        with pytest.raises(ReviewError, match=f"another review build is running in this checkout \\(pid {holder.pid}\\)"):
+            with build_lock(path):
+                pass
+    finally:
+        release.set()
+        holder.join(10)
+    with build_lock(path):  # free again once the holder is gone
+        pass
+
+
+def test_unique_notebook_names_are_enforced(tmp_path):
+    from review_utils.paths import Layout
+
+    for folder in ("book", "book/sub"):
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+        (tmp_path / folder / "same.ipynb").write_text("{}")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/same\nchapters:\n- file: book/sub/same.ipynb\n")
+    with pytest.raises(ReviewError, match="two notebooks share the name 'same'"):
+        site.notebooks(Layout(tmp_path))
+
+
+def test_dates_are_shown_as_exactly_as_known():
+    when = pd.Timestamp("2021-09-06")
+    assert [approvals.format_dated(when, p) for p in ("day", "month", "year", "not_later_than")] == [
+        "2021-09-06", "2021-09", "2021", "by 2021-09-06"]
+    assert approvals.format_dated(pd.NaT, "day") == ""
+
+
+def test_summary_counts_products_and_indications():
+    products = pd.DataFrame({"product_id": ["a", "b"], "brand_en": ["Alpha", None], "brand_zh": [None, "乙"],
+                             "origin": ["domestic", "imported"], "modality": ["CAR-T", "CAR-T"],
+                             "source_id": ["s", "s"], "locator": ["x", "x"], "note": [None, None]})
+    rows = pd.DataFrame({"approval_id": ["A1", "A2", "A3"], "product_id": ["a", "a", "b"],
+                         "approval_date": pd.to_datetime(["2022-01-01", "2020-05-01", "2023-03-01"]),
+                         "date_precision": ["day", "month", "not_later_than"],
+                         "approval_type": ["full", "conditional", "not_stated"], "source_id": ["s"] * 3})
+    table = approvals.approved(products, rows)
+    assert table["approval_id"].tolist() == ["A2", "A1", "A3"]
+    assert table["product_label"].tolist() == ["a (Alpha)", "a (Alpha)", "b (乙)"]
+    assert approvals.summary(table) == {
+        "n_products": 2, "n_indications": 3, "n_domestic_products": 1, "n_imported_products": 1,
+        "n_conditional": 1, "n_full": 1, "n_type_not_stated": 1, "n_date_bounds": 1,
+        "first_approval": "2020-05", "latest_approval": "by 2023-03-01"}
+    assert approvals.summary(table.iloc[0:0])["first_approval"] == "none"
+
+
+def test_glued_values_are_written_for_readers():
+    assert [format_value(v) for v in (1234, 41.666, 3.0, True, pd.Timestamp("2024-02-03"))] == [
+        "1,234", "41.7", "3", "yes", "2024-02-03"]
+    assert format_value(0.41666, "{:.1%}") == "41.7%"
+
+
+def test_bibliography_uses_corporate_authors_and_keeps_chinese():
+    sources = pd.DataFrame({
+        "source_id": ["b", "a"], "kind": ["news", "journal_article"], "title": ["中文标题", "A Paper"],
+        "authors": [None, "Li, Wei; Smith, Ann"], "container": ["Outlet", "Journal"], "publisher": ["Agency", None],
+        "published": pd.to_datetime(["2025-03-01", "2024-01-01"]), "date_precision": ["month", "year"],
+        "doi": [None, "10.1/xyz"], "url": ["https://e.x/b", None], "language": ["zh", "en"]})
+    bib = to_bibtex(sources)
+    assert bib.index("@article{a") < bib.index("@misc{b")
+    assert "{Agency}" in bib and "中文标题" in bib and "Li, Wei and Smith, Ann" in bib
+    assert "month" in bib.split("@misc{b")[1] and "month" not in bib.split("@misc{b")[0]

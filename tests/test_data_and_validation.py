@@ -1,0 +1,120 @@
+"""Loading typed tables, as_of filtering, read recording, and validation messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from conftest import SOURCES_SPEC, results_spec, write_package
+
+from review_utils import data
+from review_utils.data import DataPackage
+from review_utils.errors import DataValidationError
+from review_utils.validate import validate_package
+
+
+def test_load_types_follow_the_schema(small_package):
+    frame = DataPackage(small_package).load("results")
+    assert str(frame["n"].dtype) == "Int64"
+    assert frame["reported"].dt.year.tolist() == [2023, 2024, 2024]
+    assert frame["result_id"].tolist() == ["r1", "r2", "r3"]
+
+
+def test_as_of_drops_rows_dated_later(small_package):
+    package = DataPackage(small_package)
+    assert package.load("results", as_of=dt.date(2024, 6, 30))["result_id"].tolist() == ["r1", "r2"]
+    assert package.load("results", as_of="2022-12-31").empty
+    # a resource without asOfField is never filtered
+    assert len(package.load("sources", as_of="1990-01-01")) == 2
+
+
+def test_loads_are_recorded_with_a_fingerprint_that_tracks_the_file(small_package):
+    package = DataPackage(small_package)
+    package.load("results")
+    first = data.reads()["results"]["fingerprint"]
+    (small_package / "results.csv").write_text("result_id,n,responders,reported,source_id\nr1,1,1,2020-01-01,paper\n")
+    package.load("results")
+    assert data.reads()["results"]["fingerprint"] != first
+
+
+def test_valid_package_has_no_problems(small_package):
+    assert validate_package(small_package) == []
+
+
+def test_the_real_data_package_validates():
+    from conftest import REPO
+
+    assert [str(p) for p in validate_package(REPO / "data")] == []
+
+
+@pytest.mark.parametrize("rows, expected", [
+    ("r1,100,120,2023-01-15,paper\n",
+     "data/results.csv row 2, column responders: 120 is more than n (100) [responders<=n]"),
+    ("r1,100,80,2024-07-01,paper\n",
+     "data/results.csv row 2, column reported: 2024-07-01 is later than its source 'paper' was published (2024-06-01) [date-after-source]"),
+    ("r1,100,80,2023-01-15,nobody\n",
+     "data/results.csv row 2, column source_id: 'nobody' is not a source_id in data/sources.csv; add it there or fix the id [foreign-key]"),
+    ("r1,-3,,2023-01-15,paper\n",
+     "data/results.csv row 2, column n: -3 is below the minimum 0 [constraint:minimum]"),
+    ("r1,ten,0,2023-01-15,paper\n",
+     "data/results.csv row 2, column n: 'ten' is not a valid integer [type:integer]"),
+    ("r1,10,0,15/01/2023,paper\n",
+     "data/results.csv row 2, column reported: '15/01/2023' is not a valid date (write dates as YYYY-MM-DD) [type:date]"),
+])
+def test_each_defect_gets_a_message_naming_file_row_column_and_rule(tmp_path, rows, expected):
+    folder = write_package(tmp_path / "data", {
+        "sources": SOURCES_SPEC,
+        "results": results_spec("result_id,n,responders,reported,source_id\n" + rows),
+    })
+    assert [str(p) for p in validate_package(folder)] == [expected]
+
+
+def test_all_problems_are_reported_at_once(tmp_path):
+    folder = write_package(tmp_path / "data", {
+        "sources": SOURCES_SPEC,
+        "results": results_spec("result_id,n,responders,reported,source_id\n"
+                                "r1,10,20,2023-01-15,paper\nr1,5,1,2023-01-15,ghost\n"),
+    })
+    rules = sorted(p.rule for p in validate_package(folder))
+    assert rules == ["foreign-key", "primary-key", "responders<=n"]
+
+
+def test_header_mismatch_and_encoding_and_empty_file(tmp_path):
+    folder = write_package(tmp_path / "data", {
+        "sources": SOURCES_SPEC,
+        "results": results_spec("result_id,N,responders,reported,source_id\nr1,1,1,2023-01-01,paper\n"),
+    })
+    problems = validate_package(folder)
+    assert {p.rule for p in problems} == {"header"} and all(p.row == 1 for p in problems)
+
+    (folder / "results.csv").write_bytes("result_id,n,responders,reported,source_id\nr1,1,1,2023-01-01,中文\n".encode("gbk"))
+    [problem] = validate_package(folder)
+    assert problem.rule == "encoding" and "not UTF-8" in problem.message and problem.row == 2
+
+    (folder / "results.csv").write_text("")
+    [problem] = validate_package(folder)
+    assert problem.rule == "empty-file"
+
+
+def test_bom_and_crlf_are_accepted(tmp_path):
+    folder = write_package(tmp_path / "data", {"sources": SOURCES_SPEC, "results": results_spec("")})
+    text = "result_id,n,responders,reported,source_id\r\nr1,10,5,2023-01-15,paper\r\n"
+    (folder / "results.csv").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert validate_package(folder) == []
+    assert DataPackage(folder).load("results")["n"].tolist() == [10]
+
+
+def test_loader_refuses_values_the_schema_forbids(small_package):
+    (small_package / "results.csv").write_text("result_id,n,responders,reported,source_id\nr1,1.5,1,2023-01-01,paper\n")
+    with pytest.raises(DataValidationError) as info:
+        DataPackage(small_package).load("results")
+    assert "data/results.csv row 2, column n: '1.5' is not a valid integer" in str(info.value)
+
+
+def test_empty_optional_foreign_key_and_dates_are_not_errors(tmp_path):
+    # found by a data curator: a missing cell in a foreign-key column crashed the validator
+    folder = write_package(tmp_path / "data", {
+        "sources": SOURCES_SPEC,
+        "results": results_spec("result_id,n,responders,reported,source_id\nr1,10,5,,\n"),
+    })
+    assert validate_package(folder) == []

@@ -1,0 +1,69 @@
+"""Book parameters, escaping of data text, and the CSV downloads' formula neutralising."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from review_utils import markup
+from review_utils.downloads import safe_frame, write_csv
+from review_utils.errors import ParameterError
+from review_utils.params import parse_assignments, resolve
+
+
+@pytest.fixture
+def params_file(tmp_path):
+    path = tmp_path / "params.yml"
+    path.write_text("as_of:\n  type: date\n  default: 2025-06-30\nlimit:\n  type: int\n  default: 3\n")
+    return path
+
+
+def test_defaults_and_overrides(params_file):
+    assert resolve(params_file) == {"as_of": dt.date(2025, 6, 30), "limit": 3}
+    assert resolve(params_file, {"as_of": "2022-12-31", "limit": None})["as_of"] == dt.date(2022, 12, 31)
+
+
+def test_bad_parameters_are_named(params_file):
+    with pytest.raises(ParameterError, match=r"unknown parameter\(s\) asof; known: as_of, limit"):
+        resolve(params_file, {"asof": "2022-01-01"})
+    with pytest.raises(ParameterError, match=r"as_of='31/12/2022' is not a valid date \(use YYYY-MM-DD\)"):
+        resolve(params_file, {"as_of": "31/12/2022"})
+    with pytest.raises(ParameterError, match="expected NAME=VALUE"):
+        parse_assignments(["as_of"])
+
+
+def test_escape_neutralises_markup():
+    hostile = '<script>alert(1)</script> {cite}`x` *bold* [link](http://e.x) $x$'
+    escaped = markup.escape(hostile)
+    # every ASCII punctuation character is backslash-escaped, so none can start markup
+    assert "<" not in escaped.replace("\\<", "") and "`" not in escaped.replace("\\`", "")
+    assert escaped.replace("\\", "") == hostile
+
+
+def test_list_table_escapes_every_cell_and_keeps_rows():
+    text = markup.list_table(["a", "b"], [["<b>x</b>", "1"], ["y", "2"]], caption="Cap <i>", label="tbl-x")
+    assert text.splitlines()[0] == "````{list-table} Cap \\<i\\>"
+    assert "* - \\<b\\>x\\<\\/b\\>" in text and text.count("* - ") == 3
+
+
+def test_cite_is_sorted_unique_and_refuses_odd_keys():
+    assert markup.cite(["b", "a", "b", None]) == "{cite:p}`a,b`"
+    assert markup.cite([]) == ""
+    with pytest.raises(ValueError):
+        markup.cite(["bad key`"])
+
+
+def test_downloads_neutralise_formulas_but_not_numbers(tmp_path):
+    frame = pd.DataFrame({"text": ["=HYPERLINK(\"x\")", "+cmd", "@SUM(A1)", "-2+3", "plain"],
+                          "number": [-1.5, 2, 3, 4, 5],
+                          "when": pd.to_datetime(["2024-01-02"] * 5)})
+    safe = safe_frame(frame)
+    assert safe["text"].tolist() == ["'=HYPERLINK(\"x\")", "'+cmd", "'@SUM(A1)", "'-2+3", "plain"]
+    assert safe["number"].tolist() == [-1.5, 2, 3, 4, 5]
+    path = tmp_path / "out.csv"
+    write_csv(frame, path)
+    first = path.read_bytes()
+    write_csv(frame, path)
+    assert path.read_bytes() == first and b"\r\n" not in first and b"2024-01-02" in first
