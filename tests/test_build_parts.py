@@ -179,4 +179,6 @@ def test_bibliography_uses_corporate_authors_and_keeps_chinese():
     bib = to_bibtex(sources)
     assert bib.index("@article{a") < bib.index("@misc{b")
     assert "{Agency}" in bib and "中文标题" in bib and "Li, Wei and Smith, Ann" in bib
+    no_issuer = to_bibtex(sources.assign(authors=None, publisher=None, container=[None, "Outlet"]))
+    assert "{Outlet}" in no_issuer and "{Anonymous}" in no_issuer
     assert "month" in bib.split("@misc{b")[1] and "month" not in bib.split("@misc{b")[0]

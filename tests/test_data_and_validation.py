@@ -28,6 +28,19 @@ def test_as_of_drops_rows_dated_later(small_package):
     assert len(package.load("sources", as_of="1990-01-01")) == 2
 
 
+def test_rows_without_a_date_are_known_from_their_source(tmp_path):
+    folder = write_package(tmp_path / "data", {
+        "sources": SOURCES_SPEC,
+        "results": results_spec("result_id,n,responders,reported,source_id\n"
+                                "r1,10,5,,paper\nr2,10,5,,later\nr3,10,5,,\n"),
+    })
+    package = DataPackage(folder)
+    # paper: 2024-06-01, later: 2025-01-01, r3 has no source date at all: kept in every edition
+    assert package.load("results", as_of="2024-12-31")["result_id"].tolist() == ["r1", "r3"]
+    assert package.load("results", as_of="2020-01-01")["result_id"].tolist() == ["r3"]
+    assert "sources" in data.reads()  # the filter read the sources table, so it is a dependency
+
+
 def test_loads_are_recorded_with_a_fingerprint_that_tracks_the_file(small_package):
     package = DataPackage(small_package)
     package.load("results")

@@ -48,6 +48,11 @@ def test_list_table_escapes_every_cell_and_keeps_rows():
     assert "* - \\<b\\>x\\<\\/b\\>" in text and text.count("* - ") == 3
 
 
+def test_download_labels_are_plain_text_without_role_delimiters():
+    assert markup.download("Table data (CSV)", "_generated/x/t.csv") == "{download}`Table data (CSV) <_generated/x/t.csv>`"
+    assert markup.download("a`b <c>\nd", "p.csv") == "{download}`ab c d <p.csv>`"
+
+
 def test_cite_is_sorted_unique_and_refuses_odd_keys():
     assert markup.cite(["b", "a", "b", None]) == "{cite:p}`a,b`"
     assert markup.cite([]) == ""

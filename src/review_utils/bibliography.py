@@ -46,8 +46,10 @@ def to_bibtex(sources: pd.DataFrame) -> str:
         persons = {}
         if _present(row.authors):
             persons["author"] = [Person(name.strip()) for name in str(row.authors).split(";") if name.strip()]
-        elif _present(row.publisher):
-            # A corporate author, braced so that it is not split into first and last names.
-            persons["author"] = [Person("{" + str(row.publisher) + "}")]
+        else:
+            # A corporate author (the issuer, else the outlet), braced so that it is not split
+            # into first and last names; the styles need some author to sort and label by.
+            issuer = next((str(v) for v in (row.publisher, row.container) if _present(v)), "Anonymous")
+            persons["author"] = [Person("{" + issuer + "}")]
         entries[str(row.source_id)] = Entry(kind, fields=fields, persons=persons)
     return BibliographyData(entries=entries).to_string("bibtex")

@@ -108,9 +108,20 @@ class DataPackage:
             cutoff = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
             import pandas as pd
 
-            dates = frame[resource.as_of_field]
-            frame = frame[dates.isna() | (dates <= pd.Timestamp(cutoff))].reset_index(drop=True)
+            known_from = self._known_from(frame, resource)
+            frame = frame[known_from.isna() | (known_from <= pd.Timestamp(cutoff))].reset_index(drop=True)
         return frame
+
+    def _known_from(self, frame: pd.DataFrame, resource: Resource) -> pd.Series:
+        """When each row's fact became known: its own as-of date, else its source's publication
+        date (a fact cannot be known before the document reporting it). Rows with neither stay
+        in every edition."""
+        dates = frame[resource.as_of_field]
+        if dates.isna().any() and "source_id" in frame.columns and resource.name != "sources":
+            sources = self.load("sources")  # recorded: the filter depends on it
+            published = dict(zip(sources["source_id"], sources["published"]))
+            dates = dates.fillna(frame["source_id"].map(published))
+        return dates
 
 
 def read_text_strict(resource: Resource) -> str:

@@ -40,7 +40,10 @@ def cite(source_ids: Iterable[str]) -> str:
 
 
 def download(label: str, path: str) -> str:
-    return "{download}`" + escape(label) + " <" + path + ">`"
+    """A download link. Role text is not parsed as markup, so the label is plain text with the
+    role's own delimiters (backtick, angle brackets) removed."""
+    clean = re.sub(r"[`<>]", "", plain_line(label))
+    return "{download}`" + clean + " <" + path + ">`"
 
 
 def list_table(header: Sequence[str], rows: Iterable[Sequence[object]], *, caption: str, label: str) -> str:
