@@ -131,3 +131,18 @@ def test_empty_optional_foreign_key_and_dates_are_not_errors(tmp_path):
         "results": results_spec("result_id,n,responders,reported,source_id\nr1,10,5,,\n"),
     })
     assert validate_package(folder) == []
+
+
+@pytest.mark.parametrize("rows, rule, row", [
+    ("r1,10,5,2023-01-15,paper,extra\n", "extra-cell", 2),   # pandas would have shifted the columns
+    ("r1,10,5\n", "missing-cell", 2),
+    ("r1,10,5,2023-01-15,paper\n\nr2,1,1,2023-01-15,paper\n", "blank-row", 3),
+    ('r1,10,5,2023-01-15,"paper\n', "csv-syntax", 2),            # unterminated quote
+])
+def test_malformed_rows_are_named_not_shifted(small_package, rows, rule, row):
+    (small_package / "results.csv").write_text("result_id,n,responders,reported,source_id\n" + rows)
+    problems = [(p.rule, p.row) for p in validate_package(small_package) if p.file == "data/results.csv"]
+    assert problems[0] == (rule, row)
+    with pytest.raises(DataValidationError) as info:  # the loader refuses too, with its own words
+        DataPackage(small_package).load("results")
+    assert info.value.problems[0].row == row

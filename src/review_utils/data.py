@@ -141,23 +141,48 @@ def read_text_strict(resource: Resource) -> str:
     return text
 
 
-def read_typed(resource: Resource) -> pd.DataFrame:
-    """Read a CSV resource into a DataFrame whose dtypes follow the Table Schema."""
+def read_records(resource: Resource) -> list[list[str]]:
+    """Header and records, parsed strictly: a stray quote, a blank line or a row whose cell
+    count differs from the header is an error, never a silent shift of columns."""
+    import csv
     import io
 
+    text = read_text_strict(resource)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[list[str]] = []
+    try:
+        for record in reader:
+            records.append(record)
+    except csv.Error as exc:
+        raise DataValidationError([Problem(
+            resource.display_path, len(records) + 1, None, None, "csv-syntax",
+            f"cannot be parsed as CSV ({exc}, line {reader.line_num} of the file); check quotes and separators")]) from None
+    problems = []
+    width = len(records[0])
+    for number, record in enumerate(records[1:], start=2):
+        if not record:
+            problems.append(Problem(resource.display_path, number, None, None, "blank-row",
+                                    "is blank; remove the empty line"))
+        elif len(record) != width:
+            problems.append(Problem(resource.display_path, number, None, f"{len(record)} cells", "cell-count",
+                                    f"has {len(record)} cells but the header has {width} (check separators and quotes)"))
+    if problems:
+        raise DataValidationError(problems)
+    return records
+
+
+def read_typed(resource: Resource) -> pd.DataFrame:
+    """Read a CSV resource into a DataFrame whose dtypes follow the Table Schema."""
     import pandas as pd
 
-    text = read_text_strict(resource)
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[])
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataValidationError([Problem(resource.display_path, None, None, None, "csv-syntax",
-                                           f"cannot be parsed as CSV ({exc}); check quotes and separators")]) from None
+    header, *rows = read_records(resource)
     expected = resource.field_names
-    if list(frame.columns) != expected:
+    if header != expected:
         raise DataValidationError([Problem(
-            resource.display_path, 1, None, ",".join(map(str, frame.columns)), "header",
+            resource.display_path, 1, None, ",".join(header), "header",
             f"header does not match the schema: expected {','.join(expected)}")])
+    frame = pd.DataFrame(rows, columns=header, dtype="string") if rows else pd.DataFrame(
+        {name: pd.Series([], dtype="string") for name in header})
     problems: list[Problem] = []
     typed: dict[str, Any] = {}
     for field in resource.fields:
