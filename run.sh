@@ -16,8 +16,11 @@ VENV=.venv
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null 2>&1 || PY=python3
 
-# Debian packages, by task. Fonts: CJK glyphs for Chinese brand names in figures.
-APT_COMMON=(fonts-noto-cjk)
+# Debian packages. Book: CJK fonts (figures, PDF) and xelatex for the PDF (Chinese needs a
+# Unicode engine; texlive-lang-chinese is not needed, see book/_latex/reviewpdf.sty).
+# Tests add poppler-utils (pdftotext) to read the PDF back.
+APT_BOOK=(fonts-noto-cjk texlive-xetex latexmk texlive-fonts-recommended fonts-freefont-otf)
+APT_TEST=("${APT_BOOK[@]}" poppler-utils)
 
 say() { printf '[run.sh] %s\n' "$*" >&2; }
 
@@ -65,12 +68,12 @@ task=${1:-}
 [ $# -gt 0 ] && shift
 case "$task" in
     setup)
-        apt_install "${APT_COMMON[@]}"; setup_venv ;;
+        apt_install "${APT_TEST[@]}"; setup_venv ;;
     build)
-        apt_install "${APT_COMMON[@]}"; setup_venv
+        apt_install "${APT_BOOK[@]}"; setup_venv
         exec "$VENV/bin/review" build "$@" ;;
     test)
-        apt_install "${APT_COMMON[@]}"; setup_venv
+        apt_install "${APT_TEST[@]}"; setup_venv
         exec "$VENV/bin/python" -m pytest "$@" ;;
     lock)
         tmp=$(mktemp -d)

@@ -112,9 +112,27 @@ def test_data_appendix_describes_every_table_and_field(built):
     assert "Table data (CSV)" in text and "\\(" not in text
 
 
+def test_pdf_has_chapters_figures_glued_numbers_and_chinese(built):
+    import subprocess
+
+    pdf = built / "_build/pdf/cart-china-review.pdf"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    flat = re.sub(r"\s+", " ", text)
+    rows = expected_car_t(built, default_as_of(built))
+    assert f"approved {len({r['product_id'] for r in rows})} CAR-T products for {len(rows)} indications" in flat
+    assert "CAR-T PRODUCTS APPROVED IN CHINA" in flat and "THE DATA BEHIND THE BOOK" in flat
+    brands = {r["brand_zh"] for r in read_rows(built, "products") if r["brand_zh"]}
+    assert any(brand in text for brand in brands)
+    # one "Fig. N.M" caption per figure in the HTML site
+    html_figures = sum(p.read_text(encoding="utf-8").count('<figure class="align-default" id="fig-')
+                       for p in (built / "_build/html/book").glob("*.html"))
+    assert html_figures >= 1 and len(re.findall(r"Fig\. \d+\.\d+:", flat)) == html_figures
+    assert "as_of = " not in text and default_as_of(built) in text
+
+
 def test_earlier_as_of_changes_table_figure_and_numbers(built, tmp_path):
     root = copy_project(tmp_path / "book")
-    run_review(root, "build", "-p", "as_of=2022-12-31", check=True)
+    run_review(root, "build", "--no-pdf", "-p", "as_of=2022-12-31", check=True)
     rows = expected_car_t(root, "2022-12-31")
     assert 0 < len(rows) < len(expected_car_t(root, default_as_of(root)))
     text = page_text(root, "book/approvals.html")
@@ -142,19 +160,19 @@ def test_incremental_rebuilds_run_only_what_changed(tmp_path):
     root = copy_project(tmp_path / "book")
     add_notebook(root, "sourcecount", 'from review_utils import chapter\nch = chapter.start("sourcecount", as_of=as_of)\n'
                                       'ch.glue("sourcecount_count", len(ch.load("sources")))')
-    first = run_review(root, "build", check=True)
+    first = run_review(root, "build", "--no-pdf", check=True)
     assert set(statuses(first.stderr).values()) == {"done"}
 
     site_before = tree_digest(root / "_build/html")
-    again = run_review(root, "build", check=True)
+    again = run_review(root, "build", "--no-pdf", check=True)
     assert set(statuses(again.stderr).values()) == {"cached"}
-    assert "site up to date" in again.stderr and "compiling" not in again.stderr
+    assert "up to date: _build/html" in again.stderr and "compiling" not in again.stderr
     assert tree_digest(root / "_build/html") == site_before
 
     # products.csv is read by the approvals chapter only
     products = root / "data/products.csv"
     products.write_text(products.read_text(encoding="utf-8").replace("first CAR-T approved in China", "first CAR-T approved in China (edited)"), encoding="utf-8")
-    edited = run_review(root, "build", check=True)
+    edited = run_review(root, "build", "--no-pdf", check=True)
     # the data appendix reads every table, so it re-runs too
     assert statuses(edited.stderr) == {"book/approvals.ipynb": "done", "book/sourcecount.ipynb": "cached",
                                        "book/data_appendix.ipynb": "done"}
@@ -163,7 +181,7 @@ def test_incremental_rebuilds_run_only_what_changed(tmp_path):
     # sources.csv is read by the new chapter only (the bibliography is rebuilt, not a notebook)
     sources = root / "data/sources.csv"
     sources.write_text(sources.read_text(encoding="utf-8") + "extra_src,web_page,Extra page,,,,,,,,en,,\n", encoding="utf-8")
-    edited = run_review(root, "build", check=True)
+    edited = run_review(root, "build", "--no-pdf", check=True)
     assert statuses(edited.stderr) == {"book/approvals.ipynb": "cached", "book/sourcecount.ipynb": "done",
                                        "book/data_appendix.ipynb": "done"}
     assert f"Count: {len(read_rows(root, 'sources'))}" in page_text(root, "book/sourcecount.html")
@@ -172,7 +190,7 @@ def test_incremental_rebuilds_run_only_what_changed(tmp_path):
 def test_failing_notebook_names_cell_and_line_and_publishes_nothing(tmp_path):
     root = copy_project(tmp_path / "book")
     run_review(root, "build", check=True)
-    before = tree_digest(root / "_build/html")
+    before = tree_digest(root / "_build/html"), tree_digest(root / "_build/pdf")
     notebook = root / "book/approvals.ipynb"
     nb = json.loads(notebook.read_text(encoding="utf-8"))
     code = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"]
@@ -186,7 +204,7 @@ def test_failing_notebook_names_cell_and_line_and_publishes_nothing(tmp_path):
     assert re.search(r"---> \d+ missing = car_t\['no_such_column'\]", failed.stderr)
     assert "KeyError: 'no_such_column'" in failed.stderr
     assert "previous site in _build/html is unchanged" in failed.stderr
-    assert tree_digest(root / "_build/html") == before
+    assert (tree_digest(root / "_build/html"), tree_digest(root / "_build/pdf")) == before
     state = json.loads((root / "_build/.review/state.json").read_text())
     assert "book/approvals.ipynb" not in state["notebooks"]
 
@@ -197,7 +215,7 @@ def test_bad_data_stops_the_build_before_any_notebook_runs(tmp_path):
     lines = approvals.read_text(encoding="utf-8").splitlines()
     lines[1] = lines[1].replace(",axi-cel,", ",no-such-product,", 1)
     approvals.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = run_review(root, "build")
+    result = run_review(root, "build", "--no-pdf")
     assert result.returncode == 1
     assert ("data/approvals.csv row 2, column product_id: 'no-such-product' is not a product_id in "
             "data/products.csv") in result.stderr

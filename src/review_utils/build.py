@@ -37,6 +37,7 @@ class Options:
     force: bool = False
     quiet: bool | None = None
     strict: bool = True
+    pdf: bool = True
 
 
 @dataclass
@@ -213,26 +214,38 @@ class Builder:
         }).encode()).hexdigest()
         return files, digest
 
+    def _outputs_current(self, digest: str) -> bool:
+        """Were the published outputs built from inputs with this digest (and are they there)?"""
+        wanted = {"html": self.layout.html / "index.html"}
+        if self.options.pdf:
+            wanted["pdf"] = self.layout.pdf_dir / site.PDF_NAME
+        return all(self.state.site.get(name) == digest and path.is_file() for name, path in wanted.items())
+
     def site_is_current(self) -> bool:
         try:
             _, digest = self._site_inputs()
         except FileNotFoundError:  # a notebook has no cached result yet
             return False
-        return self.state.site.get("html") == digest and (self.layout.html / "index.html").is_file()
+        return self._outputs_current(digest)
 
-    def stage_and_compile(self) -> bool:
-        """Stage the book and compile it, unless the current site was built from the same inputs."""
+    def stage_and_compile(self, params: dict[str, Any]) -> bool:
+        """Stage the book and compile it, unless the outputs were built from the same inputs."""
         from .bibliography import to_bibtex
 
         files, digest = self._site_inputs()
-        if self.state.site.get("html") == digest and (self.layout.html / "index.html").is_file():
+        digest = hashlib.sha256(f"{digest}|{canonical_json(to_json(params))}".encode()).hexdigest()
+        if self._outputs_current(digest):
             return False
         files["_generated/references.bib"] = to_bibtex(self.package.load("sources")).encode("utf-8")
         site.sync_stage(self.stage, files)
-        self.progress.step("compiling the site (Jupyter Book)")
-        self.state.site.pop("html", None)
-        site.compile_html(self.layout, self.stage, strict=self.options.strict, quiet=bool(self.progress.quiet))
+        self.progress.step("compiling the site" + (" and the PDF" if self.options.pdf else "") + " (Jupyter Book)")
+        self.state.site.clear()
+        self.state.save(self.state_file)
+        site.compile_site(self.layout, self.stage, strict=self.options.strict, pdf=self.options.pdf,
+                          today=to_json(params)["as_of"])
         self.state.site["html"] = digest
+        if self.options.pdf:
+            self.state.site["pdf"] = digest
         self.state.save(self.state_file)
         return True
 
@@ -278,7 +291,7 @@ def build(layout: Layout, options: Options) -> None:
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         with build_lock(layout.state / "build.lock"):
-            site.restore_interrupted([layout.html])
+            site.restore_interrupted([layout.html, layout.pdf_dir])
             builder = Builder(layout, options)
             params = resolve(layout.params_file, options.overrides, origin="review build -p")
             plans = builder.plan(params)
@@ -289,7 +302,10 @@ def build(layout: Layout, options: Options) -> None:
                     site.preload()
 
             builder.execute(plans, params, meanwhile)
-            compiled = builder.stage_and_compile()
-            builder.progress.summary("site up to date" if not compiled else f"built {layout.html.relative_to(layout.root)}")
+            compiled = builder.stage_and_compile(params)
+            outputs = [layout.html.relative_to(layout.root).as_posix()]
+            if options.pdf:
+                outputs.append((layout.pdf_dir / site.PDF_NAME).relative_to(layout.root).as_posix())
+            builder.progress.summary(("up to date: " if not compiled else "built ") + " and ".join(outputs))
     finally:
         signal.signal(signal.SIGTERM, previous)

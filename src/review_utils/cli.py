@@ -26,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("-q", "--quiet", action="store_true", default=None, help="print only failures and a summary")
     b.add_argument("--no-strict", dest="strict", action="store_false",
                    help="let Sphinx warnings pass (default: warnings fail the build, as in CI)")
+    b.add_argument("--no-pdf", dest="pdf", action="store_false", help="build the HTML site only")
 
     sub.add_parser("validate", help="check data/ against datapackage.json and the cross-field rules")
     sub.add_parser("params", help="list the book parameters and their defaults")
@@ -57,7 +58,7 @@ def _build(layout: Layout, args) -> int:
     if args.jobs < 1:
         raise ReviewError(f"--jobs must be at least 1, not {args.jobs}")
     build(layout, Options(overrides=parse_assignments(args.param), jobs=args.jobs, force=args.force,
-                          quiet=args.quiet, strict=args.strict))
+                          quiet=args.quiet, strict=args.strict, pdf=args.pdf))
     return 0
 
 

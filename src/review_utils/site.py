@@ -102,33 +102,80 @@ def preload() -> None:
         importlib.import_module(module)
 
 
-def compile_html(layout: Layout, stage: Path, *, strict: bool, quiet: bool) -> None:
-    """Run Sphinx (through Jupyter Book) on ``stage``; swap the result into ``_build/html``."""
-    from jupyter_book.sphinx import build_sphinx
+PDF_NAME = "cart-china-review.pdf"
 
+
+def compile_site(layout: Layout, stage: Path, *, strict: bool, pdf: bool, today: str) -> None:
+    # ``today`` is the edition date (ISO): Sphinx shows it, and the PDF's dates are set from it.
+    """Compile the staged book to HTML (and PDF) in a work folder; swap the results into
+    ``_build/html`` (and ``_build/pdf``) only when every requested output succeeded."""
     work = layout.state / f"out-{uuid.uuid4().hex[:8]}"
     try:
-        result = build_sphinx(
-            str(stage), str(work / "html"), doctreedir=str(work / "doctrees"),
-            path_config=str(stage / "_config.yml"), use_external_toc=True, noconfig=True, freshenv=True,
-            warningiserror=strict, keep_going=strict, quiet=True,
-            confoverrides=sphinx_overrides(stage, strict), builder="html",
-        )
-        if result != 0:
-            detail = f" ({result})" if isinstance(result, Exception) else ""
-            raise ReviewError(
-                f"Sphinx could not build the site{detail}; see its messages above "
-                f"({'warnings count as errors; --no-strict relaxes that' if strict else 'errors'}). "
-                "The previous site in _build/html is unchanged."
-            )
+        _sphinx(stage, work, "html", strict=strict, today=today)
+        if pdf:
+            _sphinx(stage, work, "latex", strict=strict, today=today)
+            _latexmk(layout, work / "latex", today)
         swap_in(work / "html", layout.html)
+        if pdf:
+            new_pdf = work / "pdf"
+            new_pdf.mkdir()
+            os.replace(work / "latex" / PDF_NAME, new_pdf / PDF_NAME)
+            swap_in(new_pdf, layout.pdf_dir)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def sphinx_overrides(stage: Path, strict: bool) -> dict:
-    """What the ``jupyter-book build`` command line adds to the configuration."""
-    overrides = {"external_toc_path": (stage / "_toc.yml").as_posix(), "latex_individualpages": False}
+def _sphinx(stage: Path, work: Path, builder: str, *, strict: bool, today: str) -> None:
+    from jupyter_book.sphinx import build_sphinx
+
+    result = build_sphinx(
+        str(stage), str(work / builder), doctreedir=str(work / f"doctrees-{builder}"),
+        path_config=str(stage / "_config.yml"), use_external_toc=True, noconfig=True, freshenv=True,
+        warningiserror=strict, keep_going=strict, quiet=True,
+        confoverrides=sphinx_overrides(stage, strict, today), builder=builder,
+    )
+    if result != 0:
+        detail = f" ({result})" if isinstance(result, Exception) else ""
+        raise ReviewError(
+            f"Sphinx could not build the {builder} output{detail}; see its messages above "
+            f"({'warnings count as errors; --no-strict relaxes that' if strict else 'errors'}). "
+            "The previous site and PDF in _build are unchanged."
+        )
+
+
+def _latexmk(layout: Layout, latex_dir: Path, today: str) -> None:
+    """xelatex via latexmk; on failure keep the log and quote LaTeX's own error lines."""
+    import datetime as dt
+    import subprocess
+
+    if shutil.which("latexmk") is None or shutil.which("xelatex") is None:
+        raise ReviewError("the PDF needs latexmk and xelatex (Debian: texlive-xetex latexmk "
+                          "texlive-fonts-recommended fonts-freefont-otf fonts-noto-cjk; `bash run.sh build` "
+                          "installs them); or build without it: review build --no-pdf")
+    tex = PDF_NAME.replace(".pdf", ".tex")
+    # The PDF's creation date is the edition date, so the same inputs give the same bytes.
+    epoch = int(dt.datetime.combine(dt.date.fromisoformat(today), dt.time(), dt.timezone.utc).timestamp())
+    env = dict(os.environ, SOURCE_DATE_EPOCH=str(epoch), FORCE_SOURCE_DATE="1")
+    result = subprocess.run(["latexmk", "-xelatex", "-interaction=nonstopmode", "-halt-on-error",
+                             "-file-line-error", tex], cwd=latex_dir, capture_output=True, text=True, env=env)
+    if result.returncode != 0 or not (latex_dir / PDF_NAME).is_file():
+        log = latex_dir / tex.replace(".tex", ".log")
+        kept = layout.state / "failed" / "latex.log"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        errors = []
+        if log.is_file():
+            shutil.copy2(log, kept)
+            errors = [line for line in log.read_text(errors="replace").splitlines()
+                      if line.startswith("!") or ":" in line and line.split(":")[1].isdigit()][:8]
+        raise ReviewError("LaTeX could not make the PDF:\n  " + "\n  ".join(errors or [result.stdout[-800:]])
+                          + f"\nFull log: {kept.relative_to(layout.root)}. The previous site and PDF are unchanged.")
+
+
+def sphinx_overrides(stage: Path, strict: bool, today: str) -> dict:
+    """What the ``jupyter-book build`` command line adds to the configuration, plus the
+    edition date as Sphinx's ``today`` (the PDF title page shows it, not the build date)."""
+    overrides = {"external_toc_path": (stage / "_toc.yml").as_posix(), "latex_individualpages": False,
+                 "today": today}
     if strict:
         overrides["nitpicky"] = True
     return overrides
