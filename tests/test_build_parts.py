@@ -170,6 +170,13 @@ def test_glued_values_are_written_for_readers():
     assert format_value(0.41666, "{:.1%}") == "41.7%"
 
 
+def test_author_convention_becomes_bibtex_names():
+    from review_utils.bibliography import authors
+
+    names = [str(p) for p in authors("Neelapu SS et al.; Liu, Roxanne; {JW Therapeutics}")]
+    assert names == ["Neelapu, SS", "others", "Liu, Roxanne", "{JW Therapeutics}"]
+
+
 def test_bibliography_uses_corporate_authors_and_keeps_chinese():
     sources = pd.DataFrame({
         "source_id": ["b", "a"], "kind": ["news", "journal_article"], "title": ["中文标题", "A Paper"],

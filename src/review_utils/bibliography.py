@@ -5,6 +5,7 @@ Written at build time into the staging copy (never committed); sphinxcontrib-bib
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -22,6 +23,27 @@ def _present(value) -> bool:
     return not pd.isna(value) and str(value).strip() != ""
 
 
+_INITIALS = re.compile(r"^([A-Z][\w'-]+) ([A-Z]{1,3})$")
+
+
+def authors(text: str) -> list:
+    """The data's author convention (see datapackage.json) as pybtex persons: 'Family, Given',
+    'Family Initials', '{Organisation}' (kept whole), and a trailing 'et al.' as 'and others'."""
+    from pybtex.database import Person
+
+    people = []
+    for name in (part.strip() for part in text.split(";")):
+        if not name:
+            continue
+        etal = name.endswith(" et al.")
+        name = name.removesuffix(" et al.").strip()
+        match = _INITIALS.match(name)
+        people.append(Person(f"{match.group(1)}, {match.group(2)}" if match else name))
+        if etal:
+            people.append(Person("others"))
+    return people
+
+
 def to_bibtex(sources: pd.DataFrame) -> str:
     from pybtex.database import BibliographyData, Entry, Person
 
@@ -33,6 +55,8 @@ def to_bibtex(sources: pd.DataFrame) -> str:
             fields["year"] = str(row.published.year)
             if row.date_precision in ("day", "month"):
                 fields["month"] = str(row.published.month)
+        else:
+            fields["year"] = "n.d."  # undated web pages and news items: cited as "no date"
         if _present(row.container):
             fields["journal" if kind == "article" else "howpublished"] = str(row.container)
         if _present(row.publisher):
@@ -45,7 +69,7 @@ def to_bibtex(sources: pd.DataFrame) -> str:
             fields["language"] = str(row.language)
         persons = {}
         if _present(row.authors):
-            persons["author"] = [Person(name.strip()) for name in str(row.authors).split(";") if name.strip()]
+            persons["author"] = authors(str(row.authors))
         else:
             # A corporate author (the issuer, else the outlet), braced so that it is not split
             # into first and last names; the styles need some author to sort and label by.

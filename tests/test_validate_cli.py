@@ -1,0 +1,144 @@
+"""`review validate` on broken copies of the real data package: one defect each, exact message,
+exit status 1; accepted variants (BOM, CRLF) exit 0."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import REPO, copy_project, run_review
+
+
+def edit_csv(path: Path, change: Callable[[list[str], list[list[str]]], tuple[list[str], list[list[str]]]]) -> None:
+    with open(path, encoding="utf-8", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    header, rows = change(header, rows)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([header, *rows])
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+
+def set_cell(row_number: int, column: str, value: str):
+    """Spreadsheet numbering: the header is row 1."""
+    def change(header, rows):
+        rows[row_number - 2][header.index(column)] = value
+        return header, rows
+    return change
+
+
+def first_row(path: Path, predicate: Callable[[dict[str, str]], bool]) -> tuple[int, dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        for number, row in enumerate(csv.DictReader(handle), start=2):
+            if predicate(row):
+                return number, row
+    raise AssertionError(f"no row in {path} fits the test")
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory) -> Path:
+    return copy_project(tmp_path_factory.mktemp("pristine"))
+
+
+@pytest.fixture
+def project(pristine, tmp_path) -> Path:
+    target = tmp_path / "project"
+    shutil.copytree(pristine, target)
+    return target
+
+
+def validate(root: Path) -> tuple[int, list[str]]:
+    result = run_review(root, "validate")
+    return result.returncode, [line.strip()[2:] for line in result.stderr.splitlines() if line.strip().startswith("- ")]
+
+
+def test_the_real_package_passes(project):
+    result = run_review(project, "validate")
+    assert result.returncode == 0 and "data/ is valid (15 resources)" in result.stdout
+
+
+def test_responders_more_than_n(project):
+    path = project / "data/efficacy.csv"
+    number, row = first_row(path, lambda r: r["n"] and r["responders"])
+    edit_csv(path, set_cell(number, "responders", str(int(row["n"]) + 17)))
+    assert validate(project) == (1, [
+        f"data/efficacy.csv row {number}, column responders: {int(row['n']) + 17} is more than n ({row['n']}) [responders<=n]"])
+
+
+def test_low_above_high(project):
+    path = project / "data/findings.csv"
+    number, row = first_row(path, lambda r: r["value_low"] and r["value_high"])
+    edit_csv(path, set_cell(number, "value_low", str(float(row["value_high"]) + 1)))
+    code, messages = validate(project)
+    assert code == 1 and messages == [
+        f"data/findings.csv row {number}, column value_low: {float(row['value_high']) + 1:g} is more than value_high "
+        f"({float(row['value_high']):g}) [value_low<=value_high]"]
+
+
+def test_date_after_its_source(project):
+    path = project / "data/approvals.csv"
+    number, row = first_row(path, lambda r: r["source_id"] == "biospace_axicel_2l")
+    edit_csv(path, set_cell(number, "approval_date", "2023-08-01"))
+    assert validate(project) == (1, [
+        f"data/approvals.csv row {number}, column approval_date: 2023-08-01 is later than its source "
+        "'biospace_axicel_2l' was published (2023-07-18) [date-after-source]"])
+
+
+def test_unknown_source_and_dangling_product(project):
+    edit_csv(project / "data/approvals.csv", set_cell(2, "source_id", "nobody_2099"))
+    edit_csv(project / "data/approvals.csv", set_cell(3, "product_id", "ghost-cel"))
+    assert validate(project) == (1, [
+        "data/approvals.csv row 2, column source_id: 'nobody_2099' is not a source_id in data/sources.csv; "
+        "add it there or fix the id [foreign-key]",
+        "data/approvals.csv row 3, column product_id: 'ghost-cel' is not a product_id in data/products.csv; "
+        "add it there or fix the id [foreign-key]"])
+
+
+def test_duplicate_key_and_enum_and_type(project):
+    edit_csv(project / "data/approvals.csv", set_cell(3, "approval_id", "A01"))
+    edit_csv(project / "data/approvals.csv", set_cell(4, "approval_type", "provisional"))
+    edit_csv(project / "data/approvals.csv", set_cell(5, "approval_date", "2023/06/30"))
+    code, messages = validate(project)
+    assert code == 1
+    assert [m.split(": ")[0] for m in messages] == [
+        "data/approvals.csv row 3, column approval_id", "data/approvals.csv row 4, column approval_type",
+        "data/approvals.csv row 5, column approval_date"]
+    assert messages[0].endswith("[primary-key]")
+    assert messages[1] == ("data/approvals.csv row 4, column approval_type: 'provisional' is not one of the allowed "
+                           "values: ['conditional', 'full', 'not_stated'] [constraint:enum]")
+    assert messages[2] == ("data/approvals.csv row 5, column approval_date: '2023/06/30' is not a valid date "
+                           "(write dates as YYYY-MM-DD) [type:date]")
+
+
+@pytest.mark.parametrize("change, column", [
+    (lambda h, rows: (h[:-1], [r[:-1] for r in rows]), "missing"),
+    (lambda h, rows: (h + ["extra"], [r + ["x"] for r in rows]), "extra"),
+    (lambda h, rows: ([c if c != "target" else "antigen" for c in h], rows), "renamed"),
+])
+def test_missing_extra_or_renamed_column(project, change, column):
+    edit_csv(project / "data/products.csv", change)
+    code, messages = validate(project)
+    assert code == 1 and messages
+    assert all(m.startswith("data/products.csv row 1") and m.endswith("[header]") for m in messages)
+    expected = ",".join(next(csv.reader(open(REPO / "data/products.csv", encoding="utf-8"))))
+    assert f"expected header: {expected}" in messages[0]
+
+
+def test_empty_file_and_other_encodings(project):
+    (project / "data/recommendations.csv").write_text("", encoding="utf-8")
+    text = (project / "data/ind_nonclearance_reasons.csv").read_text(encoding="utf-8")
+    (project / "data/ind_nonclearance_reasons.csv").write_bytes(text.encode("gb18030"))
+    code, messages = validate(project)
+    assert code == 1
+    assert messages[0].startswith("data/ind_nonclearance_reasons.csv row ")
+    assert "is not UTF-8" in messages[0] and "re-save the file as UTF-8" in messages[0] and messages[0].endswith("[encoding]")
+    assert messages[1] == "data/recommendations.csv: is empty; it needs at least the header row [empty-file]"
+
+
+def test_bom_and_crlf_are_accepted(project):
+    path = project / "data/approvals.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_text(encoding="utf-8").replace("\n", "\r\n").encode("utf-8"))
+    assert run_review(project, "validate").returncode == 0
