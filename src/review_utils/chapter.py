@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 GENERATED = "_generated"
+EMPTY_NOTE = "(none as of the edition date)"
 
 
 class PlainText:
@@ -124,6 +125,8 @@ class Chapter:
 
         columns = dict(columns or {c: c for c in frame.columns})
         rows = [[markup_cell(v) for v in record] for record in frame[list(columns)].itertuples(index=False)]
+        if not rows:  # keep the numbered table (prose refers to it) and say why it is empty
+            rows = [[EMPTY_NOTE] + [""] * (len(columns) - 1)]
         body = markup.list_table(list(columns.values()), rows, caption=caption, label=label)
         path = self._write_download(download if download is not None else frame, label)
         display(Markdown(body + "\n\n" + self._provenance(frame, path, "Table")))

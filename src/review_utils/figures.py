@@ -66,6 +66,17 @@ def save(fig: Figure, stem: Path) -> list[Path]:
     return paths
 
 
+def placeholder(message: str = "No data as of the edition date") -> Figure:
+    """A small figure that says why there is nothing to plot, so that numbered references to
+    the figure stay valid in early editions."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 1.2))
+    ax.axis("off")
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=11, color="#555555")
+    return fig
+
+
 def approval_timeline(approvals: pd.DataFrame, *, as_of) -> Figure:
     """One row per product, one marker per approved indication, shaped by approval type.
 
@@ -74,6 +85,8 @@ def approval_timeline(approvals: pd.DataFrame, *, as_of) -> Figure:
     import matplotlib.pyplot as plt
     import pandas as pd
 
+    if approvals.empty:
+        return placeholder()
     frame = approvals.sort_values(["approval_date", "product_label"]).reset_index(drop=True)
     order = list(dict.fromkeys(frame["product_label"]))
     types = sorted(frame["approval_type"].dropna().unique())
