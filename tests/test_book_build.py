@@ -130,6 +130,17 @@ def test_pdf_has_chapters_figures_glued_numbers_and_chinese(built):
     assert "as_of = " not in text and default_as_of(built) in text
 
 
+def test_two_clean_builds_are_byte_identical(built, tmp_path):
+    """Same inputs, same bytes: site, PDF, figures, downloads and executed notebooks."""
+    other = copy_project(tmp_path / "book")
+    run_review(other, "build", check=True)
+    for part in ("_build/html", "_build/pdf", "_build/.review/cache"):
+        ours = {p.relative_to(built / part): p.read_bytes() for p in (built / part).rglob("*") if p.is_file()}
+        theirs = {p.relative_to(other / part): p.read_bytes() for p in (other / part).rglob("*") if p.is_file()}
+        assert ours.keys() == theirs.keys(), part
+        assert [str(k) for k in ours if ours[k] != theirs[k]] == [], part
+
+
 def test_earlier_as_of_changes_table_figure_and_numbers(built, tmp_path):
     root = copy_project(tmp_path / "book")
     run_review(root, "build", "--no-pdf", "-p", "as_of=2022-12-31", check=True)

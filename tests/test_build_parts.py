@@ -59,6 +59,7 @@ def test_prepare_for_publishing_hides_parameters_and_drops_timings():
     assert [c["metadata"].get("tags", []) for c in nb["cells"]] == [
         ["parameters", "remove-cell"], ["injected-parameters", "remove-cell"], []]
     assert "papermill" not in nb["metadata"] and nb["cells"][1]["metadata"] == {"tags": ["injected-parameters", "remove-cell"]}
+    assert nb["cells"][1]["id"] == "injected-parameters"
 
 
 def test_notebook_digest_ignores_outputs_but_not_code(tmp_path):

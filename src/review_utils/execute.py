@@ -118,6 +118,8 @@ def prepare_for_publishing(notebook: dict[str, Any]) -> dict[str, Any]:
         for key in _VOLATILE_CELL_METADATA:
             meta.pop(key, None)
         tags = meta.get("tags", [])
+        if "injected-parameters" in tags:
+            cell["id"] = "injected-parameters"  # papermill draws a random id for it
         if ("injected-parameters" in tags or "parameters" in tags) and "remove-cell" not in tags:
             meta["tags"] = [*tags, "remove-cell"]
     notebook.get("metadata", {}).pop("papermill", None)
