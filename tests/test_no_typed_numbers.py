@@ -29,11 +29,11 @@ _STRIP = [
     re.compile(r"^(`{3,}|~{3,})(?!\{).*?^\1\s*$", re.M | re.S),  # code blocks (not directives: captions are prose)
     re.compile(r"^\s*\d+\.\s", re.M),                                # ordered-list markers
     re.compile(r"\{(glue:[a-z]+|glue|cite:[a-z]+|cite|numref|ref|doc|download|eq|term|abbr)\}`[^`]*`"),  # roles
-    re.compile(r"`[^`]*`"),                      # inline code and file names
-    re.compile(r"\[[^\]]*\]\([^)]*\)"),          # links (their text is checked separately below)
+    re.compile(r"^(`{3,}|:{3,}).*$", re.M),     # directive fences (before inline code: ``` is not code)
+    re.compile(r"`[^`\n]+`"),                    # inline code and file names, within one line
+    re.compile(r"(?<=\])\([^)]*\)"),              # link targets (the link text stays and is scanned)
     re.compile(r"https?://\S+"),
     re.compile(r"^\([\w:-]+\)=\s*$", re.M),      # labels
-    re.compile(r"^(`{3,}|:{3,}).*$", re.M),     # directive fences
     re.compile(r"^:[\w-]+:.*$", re.M),          # directive options
 ]
 
@@ -69,6 +69,8 @@ def test_scanner_catches_typed_numbers_and_passes_glued_ones():
     assert typed_numbers("approved 6 products") == ["approved 6 products"]
     assert typed_numbers("a rate of 41.7% (see `data/x.csv`)") == ["a rate of 41.7% (see  )"]
     assert typed_numbers("CD190 cells") == ["CD190 cells"]
+    assert typed_numbers("[the spec](https://x.org/v1/spec2)") == []
+    assert typed_numbers("[Table 2](https://x.org)") == ["[Table 2]"]
     assert typed_numbers("1. First step\n2. Second\n```bash\nreview build -p as_of=2020-01-01\n```\n") == []
     assert typed_numbers("```{figure} x.*\n:name: fig-x\n\nA caption with 12 typed\n```") == ["A caption with 12 typed"]
 
