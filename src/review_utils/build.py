@@ -159,6 +159,7 @@ class Builder:
         reads = execute.harvest_reads(notebook)
         execute.prepare_for_publishing(notebook)
         output.write_text(json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+        (work / "kernel.log").unlink(missing_ok=True)  # kernel chatter; the notebook succeeded
         target = self.cache / plan.source.stem
         if target.exists():
             shutil.rmtree(target)
@@ -177,6 +178,8 @@ class Builder:
         kept = failed_dir / plan.source.name
         if (work / plan.source.name).exists():
             os.replace(work / plan.source.name, kept)
+        if (work / "kernel.log").exists():
+            os.replace(work / "kernel.log", failed_dir / f"{plan.source.stem}.kernel.log")
         shutil.rmtree(work, ignore_errors=True)
         if result.get("cell"):
             where = f"cell {result['cell']} (code cell {result['code_cell']})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -26,6 +27,10 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     from papermill.exceptions import PapermillExecutionError
 
     started = time.monotonic()
+    # The kernel inherits this worker's stderr; send it to a log beside the notebook so that a
+    # kernel stopped with its worker (e.g. when validation fails) does not talk on the terminal.
+    log = open(Path(job["cwd"]) / "kernel.log", "ab")
+    os.dup2(log.fileno(), 2)
     try:
         pm.execute_notebook(
             job["source"], job["output"], parameters=job["parameters"], cwd=job["cwd"],

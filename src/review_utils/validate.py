@@ -16,6 +16,11 @@ Rule types understood in ``schema.rules``:
     the date must not be later than the publication date of the row's source.
 ``{"type": "requireAny", "fields": ["value", "value_low"]}``
     at least one of the fields must be filled in.
+``{"type": "rangeWhen", "fields": ["value"], "when": {"field": "unit", "equals": "percent"}, "maximum": 100}``
+    a bound that applies only to rows meeting a condition (a percentage is at most 100).
+
+The package may also declare ``"maxBytes"`` (custom property): a larger CSV is refused before it
+is parsed, since no table of this project comes near it and a huge file is an export mistake.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ def validate_package(data_dir: Path) -> list[Problem]:
     frames: dict[str, Any] = {}
     for name in package.resource_names:
         resource = package.resource(name)
-        file_problems = _file_level(resource)
+        file_problems = _file_level(resource, package.descriptor.get("maxBytes"))
         if file_problems:
             problems += file_problems
             continue
@@ -69,10 +74,15 @@ def check_package(data_dir: Path) -> None:
         raise DataValidationError(problems)
 
 
-def _file_level(resource: Resource) -> list[Problem]:
+def _file_level(resource: Resource, max_bytes: int | None) -> list[Problem]:
     if not resource.path.is_file():
         return [Problem(resource.display_path, None, None, None, "missing-file",
                         "is listed in datapackage.json but does not exist")]
+    size = resource.path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        return [Problem(resource.display_path, None, None, f"{size} bytes", "max-bytes",
+                        f"is {size / 1e6:.1f} MB, above the {max_bytes / 1e6:.1f} MB limit set in datapackage.json "
+                        "(maxBytes); check the export, or raise the limit if the table really is this large")]
     try:
         read_text_strict(resource)
     except DataValidationError as exc:
@@ -129,13 +139,14 @@ def _translate(resource: Resource, error: Any, fields: dict[str, dict]) -> Probl
         return Problem(resource.display_path, row, key_name, None, "primary-key",
                        f"duplicates the key of another row ({note}); keys must be unique")
     if kind.endswith("-label"):
-        what = {"missing-label": "a column is missing from the header",
-                "extra-label": "the header has a column the schema does not declare",
-                "incorrect-label": "a header name differs from the schema",
-                "duplicate-label": "a header name repeats",
+        label, field = getattr(error, "label", None), getattr(error, "field_name", None)
+        what = {"missing-label": f"the header lacks the column {field!r}",
+                "extra-label": f"the header has a column {label!r} that the schema does not declare",
+                "incorrect-label": f"the header says {label!r} where the schema expects {field!r}",
+                "duplicate-label": f"the header repeats {label!r}",
                 "blank-label": "a header name is blank"}.get(kind, error.message)
         expected = ",".join(resource.field_names)
-        return Problem(resource.display_path, 1, column, cell, "header", f"{what}; expected header: {expected}")
+        return Problem(resource.display_path, 1, field or label, label, "header", f"{what}; expected header: {expected}")
     if kind in ("missing-cell", "extra-cell"):
         words = "has fewer cells than the header" if kind == "missing-cell" else "has more cells than the header"
         return Problem(resource.display_path, row, column, cell, kind, words + " (check separators and quotes)")
@@ -182,6 +193,21 @@ def _rules(resource: Resource, frame, frames: dict) -> list[Problem]:
             for index in frame.index[mask]:
                 out.append(Problem(resource.display_path, int(index) + 2, names[0], None, "require-any",
                                    f"needs a value in at least one of: {', '.join(names)}"))
+        elif kind == "rangeWhen":
+            condition = rule["when"]
+            applies = frame[condition["field"]] == condition["equals"]
+            for field in rule["fields"]:
+                for bound, above in (("maximum", True), ("minimum", False)):
+                    if bound not in rule:
+                        continue
+                    limit = rule[bound]
+                    bad = applies & frame[field].notna() & ((frame[field] > limit) if above else (frame[field] < limit))
+                    for index in frame.index[bad.fillna(False)]:
+                        value = _fmt(frame.at[index, field])
+                        out.append(Problem(resource.display_path, int(index) + 2, field, value,
+                                           f"{field}{'<=' if above else '>='}{_fmt(limit)} when {condition['field']}={condition['equals']}",
+                                           f"{value} is {'above' if above else 'below'} {_fmt(limit)}, the "
+                                           f"{bound} for {condition['field']} {condition['equals']}"))
         elif kind == "notAfterSource":
             field = rule["field"]
             sources = frames.get("sources")

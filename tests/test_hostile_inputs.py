@@ -1,0 +1,272 @@
+"""Bad input never corrupts the book.
+
+Each case starts from a copy of a project whose site and PDF are already published, breaks one
+thing, and runs `review build`: broken data must fail with a message naming file, row, column
+and rule, leaving the published site and PDF byte-for-byte as they were; legal but hostile text
+must build and stay inert (escaped in pages, neutralised in downloads).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+from html.parser import HTMLParser
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import copy_project, run_review
+
+pytestmark = pytest.mark.slow
+
+
+def digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(path.relative_to(folder).as_posix().encode() + hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def published_digests(root: Path) -> tuple[str, str]:
+    return digest(root / "_build/html"), digest(root / "_build/pdf")
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> Path:
+    root = copy_project(tmp_path_factory.mktemp("published"))
+    run_review(root, "build", check=True)
+    return root
+
+
+@pytest.fixture
+def project(published, tmp_path) -> Path:
+    target = tmp_path / "project"
+    shutil.copytree(published, target, symlinks=True)
+    return target
+
+
+def rewrite(path: Path, change) -> None:
+    with open(path, encoding="utf-8", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    header, rows = change(header, rows)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([header, *rows])
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+
+def cell(row: int, column: str, value: str):
+    def change(header, rows):
+        rows[row - 2][header.index(column)] = value
+        return header, rows
+    return change
+
+
+def first(path: Path, test) -> tuple[int, dict]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        for number, row in enumerate(csv.DictReader(handle), start=2):
+            if test(row):
+                return number, row
+    raise AssertionError("no suitable row")
+
+
+def break_it(root: Path, case: str) -> str:
+    """Apply one defect; return the text the error message must contain."""
+    data = root / "data"
+    if case == "wrong type":
+        rewrite(data / "approvals.csv", cell(2, "approval_date", "soon"))
+        return "data/approvals.csv row 2, column approval_date: 'soon' is not a valid date"
+    if case == "percentage above 100":
+        n, _ = first(data / "efficacy.csv", lambda r: r["unit"] == "percent" and r["value"])
+        rewrite(data / "efficacy.csv", cell(n, "value", "120"))
+        return f"data/efficacy.csv row {n}, column value: 120 is above 100, the maximum for unit percent"
+    if case == "negative count":
+        n, _ = first(data / "efficacy.csv", lambda r: r["n"])
+        rewrite(data / "efficacy.csv", cell(n, "n", "-5"))
+        return f"data/efficacy.csv row {n}, column n: -5 is below the minimum 0"
+    if case == "responders above n":
+        n, row = first(data / "efficacy.csv", lambda r: r["n"] and r["responders"])
+        rewrite(data / "efficacy.csv", cell(n, "responders", str(int(row["n"]) + 1)))
+        return f"data/efficacy.csv row {n}, column responders: {int(row['n']) + 1} is more than n ({row['n']})"
+    if case == "low above high":
+        n, row = first(data / "findings.csv", lambda r: r["value_low"] and r["value_high"])
+        rewrite(data / "findings.csv", cell(n, "value_low", "99"))
+        return f"data/findings.csv row {n}, column value_low: 99 is more than value_high"
+    if case == "duplicate key":
+        rewrite(data / "approvals.csv", cell(3, "approval_id", "A01"))
+        return "data/approvals.csv row 3, column approval_id: duplicates the key of another row"
+    if case == "dangling foreign key":
+        rewrite(data / "approvals.csv", cell(2, "product_id", "ghost-cel"))
+        return "data/approvals.csv row 2, column product_id: 'ghost-cel' is not a product_id in data/products.csv"
+    if case == "unknown source":
+        rewrite(data / "products.csv", cell(2, "source_id", "nobody"))
+        return "data/products.csv row 2, column source_id: 'nobody' is not a source_id in data/sources.csv"
+    if case == "missing column":
+        rewrite(data / "products.csv", lambda h, rows: (h[:-1], [r[:-1] for r in rows]))
+        return "data/products.csv row 1"
+    if case == "extra column":
+        rewrite(data / "products.csv", lambda h, rows: (h + ["extra"], [r + ["x"] for r in rows]))
+        return "data/products.csv row 1"
+    if case == "renamed column":
+        rewrite(data / "products.csv", lambda h, rows: ([c if c != "company" else "maker" for c in h], rows))
+        return "data/products.csv row 1, column company: the header says 'maker' where the schema expects 'company'"
+    if case == "empty file":
+        (data / "prices.csv").write_text("")
+        return "data/prices.csv: is empty; it needs at least the header row [empty-file]"
+    if case == "header only":
+        rewrite(data / "products.csv", lambda h, rows: (h, []))
+        return "is not a product_id in data/products.csv"
+    if case == "GBK encoding":
+        text = (data / "products.csv").read_text(encoding="utf-8")
+        (data / "products.csv").write_bytes(text.encode("gbk", errors="replace"))
+        return "data/products.csv row"  # ... is not UTF-8 ... [encoding]
+    if case == "truncated last line":
+        text = (data / "policy_events.csv").read_text(encoding="utf-8").rstrip("\n")
+        last = text.rsplit("\n", 1)[1]
+        cut = last[: last.index(",", last.index(",") + 1)]  # keep the first two cells only
+        (data / "policy_events.csv").write_text(text[: -len(last)] + cut, encoding="utf-8")
+        return "data/policy_events.csv row"
+    if case == "unterminated quote":
+        text = (data / "recommendations.csv").read_text(encoding="utf-8")
+        (data / "recommendations.csv").write_text(text.rstrip("\n") + '\nREC9,"never closed,x,y\n', encoding="utf-8")
+        return "data/recommendations.csv row"
+    if case == "50 MB file":
+        with open(data / "strategy_comparison.csv", "a", encoding="utf-8") as handle:
+            handle.write(("x" * 1000 + "\n") * 50_000)
+        return "data/strategy_comparison.csv: is 50.1 MB, above the 5.0 MB limit set in datapackage.json"
+    if case == "date after its source":
+        n, row = first(data / "approvals.csv", lambda r: r["source_id"] == "biospace_axicel_2l")
+        rewrite(data / "approvals.csv", cell(n, "approval_date", "2024-01-01"))
+        return f"data/approvals.csv row {n}, column approval_date: 2024-01-01 is later than its source"
+    raise ValueError(case)
+
+
+FAILING = ["wrong type", "percentage above 100", "negative count", "responders above n", "low above high",
+           "duplicate key", "dangling foreign key", "unknown source", "missing column", "extra column",
+           "renamed column", "empty file", "header only", "GBK encoding", "truncated last line",
+           "unterminated quote", "50 MB file", "date after its source"]
+
+
+@pytest.mark.parametrize("case", FAILING)
+def test_bad_data_fails_clearly_and_publishes_nothing(project, case):
+    before = published_digests(project)
+    expected = break_it(project, case)
+    result = run_review(project, "build")
+    assert result.returncode == 1, result.stderr
+    assert expected in result.stderr
+    problem_lines = [line for line in result.stderr.splitlines() if line.strip().startswith("- data/")]
+    assert problem_lines and all("[" in line and line.rstrip().endswith("]") for line in problem_lines)  # rule named
+    assert published_digests(project) == before
+
+
+def test_bom_and_crlf_build(project):
+    path = project / "data/approvals.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_text(encoding="utf-8").replace("\n", "\r\n").encode("utf-8"))
+    assert run_review(project, "build", "--no-pdf").returncode == 0
+
+
+def test_html_and_formulas_in_text_stay_inert(project):
+    script, img = "<script>alert(1)</script>", '<img src=x onerror="alert(2)">'
+    rewrite(project / "data/approvals.csv", cell(2, "indication", script + " =HYPERLINK(\"http://e.x\",\"y\")"))
+    rewrite(project / "data/products.csv", cell(2, "company", img))
+    rewrite(project / "data/approvals.csv", cell(3, "pivotal_trial", "@SUM(1+1)"))
+    rewrite(project / "data/approvals.csv", cell(4, "pivotal_trial", "+cmd|' /C calc'!A0"))
+    result = run_review(project, "build")
+    assert result.returncode == 0, result.stderr
+    page = (project / "_build/html/book/approvals.html").read_text(encoding="utf-8")
+    elements = Elements()
+    elements.feed(page)
+    assert not [text for text in elements.script_texts if "alert(" in text]  # no injected script element
+    assert not [attrs for tag, attrs in elements.tags if "onerror" in attrs]   # no injected handler
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page            # shown as text instead
+    assert '&lt;img src=x onerror="alert(2)"&gt;' in page.replace("&quot;", '"')
+    assert '=HYPERLINK("http://e.x","y")' in html.unescape(page)      # data text kept exactly
+    pdf_text = subprocess.run(["pdftotext", str(project / "_build/pdf/cart-china-review.pdf"), "-"],
+                              capture_output=True, text=True, check=True).stdout
+    assert "<script>alert(1)</script>" in pdf_text.replace("\n", "")
+    download = next((project / "_build/html/_downloads").rglob("tbl-cart-approvals.csv"))
+    cells = [c for row in csv.reader(io.StringIO(download.read_text(encoding="utf-8"))) for c in row]
+    assert "'@SUM(1+1)" in cells and "'+cmd|' /C calc'!A0" in cells
+    assert not any(c.startswith(("=", "+", "@")) for c in cells)
+
+
+class Elements(HTMLParser):
+    """Every element and attribute name in a page, and the text inside <script> elements."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, set[str]]] = []
+        self.script_texts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, {name for name, _ in attrs}))
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.script_texts.append(data)
+
+
+def _start(root: Path) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k not in ("REVIEW_ROOT", "CI")}
+    return subprocess.Popen([sys.executable, "-m", "review_utils.cli", "--root", str(root), "build"], cwd=root,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+EDITED = "Fosun Kite Biotechnology (edited)"
+
+
+def edit_visible_cell(root: Path) -> None:
+    """A change the approvals table shows, so the next build must re-run its notebook."""
+    n, _ = first(root / "data/products.csv", lambda r: r["product_id"] == "axi-cel")
+    rewrite(root / "data/products.csv", cell(n, "company", EDITED))
+
+
+def _wait_for_running(process: subprocess.Popen) -> list[str]:
+    seen = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        seen.append(line)
+        if "running" in line or not line:
+            return seen
+    raise AssertionError("the build never started a notebook")
+
+
+def test_a_second_build_at_once_is_refused(project):
+    edit_visible_cell(project)
+    first_build = _start(project)
+    _wait_for_running(first_build)
+    second = run_review(project, "build")
+    assert second.returncode == 1
+    assert "another review build is running in this checkout" in second.stderr
+    assert first_build.wait(timeout=300) == 0
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_build_keeps_the_site_and_the_next_build_finishes(project, sig):
+    before = published_digests(project)
+    edit_visible_cell(project)
+    build = _start(project)
+    _wait_for_running(build)
+    build.send_signal(sig)
+    assert build.wait(timeout=60) == 130
+    assert "interrupted; the previous site is unchanged" in build.stderr.read()
+    assert published_digests(project) == before
+    state = json.loads((project / "_build/.review/state.json").read_text())  # still readable
+    assert state["version"] >= 1
+    assert not list((project / "_build/.review").glob("out-*"))
+    after = run_review(project, "build", check=True)
+    assert "approvals.ipynb" in after.stderr
+    assert EDITED in next((project / "_build/html/_downloads").rglob("tbl-cart-approvals.csv")).read_text()
