@@ -16,13 +16,23 @@ PROJECT_FILES = ("_config.yml", "_toc.yml", "params.yml", "requirements.lock")
 PROJECT_DIRS = ("book", "data")
 
 
-def copy_project(target: Path) -> Path:
-    """A copy of the book's sources (no _build, no venv) to build or break freely."""
+# A small book for tests about the machinery rather than the content: a chapter with a table
+# and a figure, the appendix that reads every table, and pages that glue across documents.
+SMALL_BOOK = ["book/approvals", "book/data_appendix", "book/methods", "book/references"]
+
+
+def copy_project(target: Path, chapters: list[str] | None = None) -> Path:
+    """A copy of the book's sources (no _build, no venv) to build or break freely; with
+    ``chapters``, its table of contents lists only those files (numbered, one part)."""
     target.mkdir(parents=True, exist_ok=True)
     for name in PROJECT_FILES:
         shutil.copy2(REPO / name, target / name)
     for name in PROJECT_DIRS:
         shutil.copytree(REPO / name, target / name, ignore=shutil.ignore_patterns("_generated", ".ipynb_checkpoints"))
+    if chapters is not None:
+        toc = ["format: jb-book", "root: book/index", "parts:", "  - caption: Chapters", "    numbered: true",
+               "    chapters:"] + [f"      - file: {name}" for name in chapters]
+        (target / "_toc.yml").write_text("\n".join(toc) + "\n", encoding="utf-8")
     return target
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import copy_project, run_review
+from conftest import SMALL_BOOK, copy_project, run_review
 
 pytestmark = pytest.mark.slow
 
@@ -142,7 +142,7 @@ def test_two_clean_builds_are_byte_identical(built, tmp_path):
 
 
 def test_earlier_as_of_changes_table_figure_and_numbers(built, tmp_path):
-    root = copy_project(tmp_path / "book")
+    root = copy_project(tmp_path / "book", SMALL_BOOK)
     run_review(root, "build", "--no-pdf", "-p", "as_of=2022-12-31", check=True)
     rows = expected_car_t(root, "2022-12-31")
     assert 0 < len(rows) < len(expected_car_t(root, default_as_of(root)))
@@ -155,7 +155,7 @@ def test_earlier_as_of_changes_table_figure_and_numbers(built, tmp_path):
 
 
 def add_notebook(root: Path, name: str, code: str) -> None:
-    """A second chapter that reads only what ``code`` loads, appended to the table of contents."""
+    """A probe chapter that reads only what ``code`` loads, appended to the table of contents."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [nbformat.v4.new_markdown_cell(f"# {name}\n\nCount: {{glue:text}}`{name}_count`"),
@@ -163,16 +163,24 @@ def add_notebook(root: Path, name: str, code: str) -> None:
     nb.cells[1].metadata["tags"] = ["parameters"]
     nbformat.write(nb, str(root / "book" / f"{name}.ipynb"))
     toc = (root / "_toc.yml").read_text()
-    (root / "_toc.yml").write_text(toc.replace("      - file: book/approvals\n",
-                                               f"      - file: book/approvals\n      - file: book/{name}\n"))
+    (root / "_toc.yml").write_text(toc + f"      - file: book/{name}\n")
+
+
+def recorded_reads(root: Path) -> dict[str, set[str]]:
+    state = json.loads((root / "_build/.review/state.json").read_text())
+    return {nb: set(record["reads"]) for nb, record in state["notebooks"].items()}
 
 
 def test_incremental_rebuilds_run_only_what_changed(tmp_path):
-    root = copy_project(tmp_path / "book")
+    root = copy_project(tmp_path / "book", SMALL_BOOK)
+    # the probe reads exactly one table, so its recorded reads are known independently
     add_notebook(root, "sourcecount", 'from review_utils import chapter\nch = chapter.start("sourcecount", as_of=as_of)\n'
                                       'ch.glue("sourcecount_count", len(ch.load("sources")))')
     first = run_review(root, "build", "--no-pdf", check=True)
     assert set(statuses(first.stderr).values()) == {"done"}
+    reads = recorded_reads(root)
+    assert reads["book/sourcecount.ipynb"] == {"sources"}
+    assert {"products", "approvals"} <= reads["book/approvals.ipynb"]
 
     site_before = tree_digest(root / "_build/html")
     again = run_review(root, "build", "--no-pdf", check=True)
@@ -180,26 +188,22 @@ def test_incremental_rebuilds_run_only_what_changed(tmp_path):
     assert "up to date: _build/html" in again.stderr and "compiling" not in again.stderr
     assert tree_digest(root / "_build/html") == site_before
 
-    # products.csv is read by the approvals chapter only
-    products = root / "data/products.csv"
-    products.write_text(products.read_text(encoding="utf-8").replace("first CAR-T approved in China", "first CAR-T approved in China (edited)"), encoding="utf-8")
-    edited = run_review(root, "build", "--no-pdf", check=True)
-    # the data appendix reads every table, so it re-runs too
-    assert statuses(edited.stderr) == {"book/approvals.ipynb": "done", "book/sourcecount.ipynb": "cached",
-                                       "book/data_appendix.ipynb": "done"}
-    assert "data/products.csv changed" in edited.stderr
-
-    # sources.csv is read by the new chapter only (the bibliography is rebuilt, not a notebook)
-    sources = root / "data/sources.csv"
-    sources.write_text(sources.read_text(encoding="utf-8") + "extra_src,web_page,Extra page,,,,,,,,en,,\n", encoding="utf-8")
-    edited = run_review(root, "build", "--no-pdf", check=True)
-    assert statuses(edited.stderr) == {"book/approvals.ipynb": "cached", "book/sourcecount.ipynb": "done",
-                                       "book/data_appendix.ipynb": "done"}
+    for table, edit in (("products", ("first CAR-T approved in China", "first CAR-T approved in China (edited)")),
+                        ("sources", None)):
+        path = root / "data" / f"{table}.csv"
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace(*edit) if edit else text + "extra_src,web_page,Extra page,,,,,,,,en,,\n",
+                        encoding="utf-8")
+        edited = run_review(root, "build", "--no-pdf", check=True)
+        ran = {nb for nb, status in statuses(edited.stderr).items() if status == "done"}
+        assert ran == {nb for nb, names in reads.items() if table in names}, table  # exactly the readers
+        assert f"data/{table}.csv changed" in edited.stderr
+    assert "book/sourcecount.ipynb" not in {nb for nb, names in reads.items() if "products" in names}
     assert f"Count: {len(read_rows(root, 'sources'))}" in page_text(root, "book/sourcecount.html")
 
 
 def test_failing_notebook_names_cell_and_line_and_publishes_nothing(tmp_path):
-    root = copy_project(tmp_path / "book")
+    root = copy_project(tmp_path / "book", SMALL_BOOK)
     run_review(root, "build", check=True)
     before = tree_digest(root / "_build/html"), tree_digest(root / "_build/pdf")
     notebook = root / "book/approvals.ipynb"
@@ -221,7 +225,7 @@ def test_failing_notebook_names_cell_and_line_and_publishes_nothing(tmp_path):
 
 
 def test_bad_data_stops_the_build_before_any_notebook_runs(tmp_path):
-    root = copy_project(tmp_path / "book")
+    root = copy_project(tmp_path / "book", SMALL_BOOK)
     approvals = root / "data/approvals.csv"
     lines = approvals.read_text(encoding="utf-8").splitlines()
     lines[1] = lines[1].replace(",axi-cel,", ",no-such-product,", 1)

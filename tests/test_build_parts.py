@@ -165,6 +165,17 @@ def test_summary_counts_products_and_indications():
     assert approvals.summary(table.iloc[0:0])["first_approval"] == "none"
 
 
+@pytest.mark.parametrize("text", ["33,000,000", "1,234 CNY", "2024-01-01", "(1, 2)", "it's \"quoted\"", "[x]", "41.7%"])
+def test_glued_text_survives_myst_nb_exactly(text):
+    from IPython.lib.pretty import pretty
+    from myst_nb.core.variables import format_plain_text
+
+    from review_utils.chapter import PlainText
+
+    assert format_plain_text(pretty(PlainText(text)), "") == text
+    assert format_plain_text(pretty(PlainText(text)), "s") == text
+
+
 def test_glued_values_are_written_for_readers():
     assert [format_value(v) for v in (1234, 41.666, 3.0, True, pd.Timestamp("2024-02-03"))] == [
         "1,234", "41.7", "3", "yes", "2024-02-03"]

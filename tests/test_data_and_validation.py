@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from conftest import SOURCES_SPEC, results_spec, write_package
@@ -39,6 +40,17 @@ def test_rows_without_a_date_are_known_from_their_source(tmp_path):
     assert package.load("results", as_of="2024-12-31")["result_id"].tolist() == ["r1", "r3"]
     assert package.load("results", as_of="2020-01-01")["result_id"].tolist() == ["r3"]
     assert "sources" in data.reads()  # the filter read the sources table, so it is a dependency
+
+
+def test_undated_statements_can_be_dated_by_their_source(tmp_path):
+    spec = dict(results_spec("result_id,n,responders,reported,source_id\nr1,1,1,,paper\nr2,1,1,,later\n"))
+    spec.pop("asOfField")
+    folder = write_package(tmp_path / "data", {"sources": SOURCES_SPEC, "results": spec})
+    descriptor = json.loads((folder / "datapackage.json").read_text())
+    assert DataPackage(folder).load("results", as_of="2024-12-31")["result_id"].tolist() == ["r1", "r2"]  # undated
+    descriptor["resources"][1]["asOfSource"] = True
+    (folder / "datapackage.json").write_text(json.dumps(descriptor))
+    assert DataPackage(folder).load("results", as_of="2024-12-31")["result_id"].tolist() == ["r1"]
 
 
 def test_loads_are_recorded_with_a_fingerprint_that_tracks_the_file(small_package):

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import copy_project, run_review
+from conftest import SMALL_BOOK, copy_project, run_review
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +41,7 @@ def published_digests(root: Path) -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory) -> Path:
-    root = copy_project(tmp_path_factory.mktemp("published"))
+    root = copy_project(tmp_path_factory.mktemp("published"), SMALL_BOOK)
     run_review(root, "build", check=True)
     return root
 

@@ -34,16 +34,21 @@ EMPTY_NOTE = "(none as of the edition date)"
 
 
 class PlainText:
-    """A glued value shown exactly as this text (``str`` would be shown with quotes)."""
+    """A glued value shown exactly as this text.
+
+    myst-nb passes glued text/plain through ``ast.literal_eval`` before showing it, so the text
+    is written as a Python string literal: "33,000,000" would otherwise come back as the tuple
+    (33, 0, 0), and "2024-01-01" would fail to parse. The literal evaluates to the text itself.
+    """
 
     def __init__(self, text: str):
         self.text = text
 
     def __repr__(self) -> str:
-        return self.text
+        return repr(self.text)
 
     def _repr_pretty_(self, printer, cycle) -> None:
-        printer.text(self.text)
+        printer.text(repr(self.text))
 
 
 def format_value(value: Any, fmt: str | None = None) -> str:

@@ -26,8 +26,10 @@ if TYPE_CHECKING:  # pandas is imported lazily: the CLI's no-op path must stay f
 
 READS_MIME = "application/vnd.review-utils.reads+json"
 
-# Custom descriptor property naming the column an ``as_of`` filter applies to.
+# Custom descriptor properties: the column an ``as_of`` filter applies to, or (for undated
+# statements such as recommendations) that rows are dated by their source's publication.
 AS_OF_PROPERTY = "asOfField"
+AS_OF_SOURCE_PROPERTY = "asOfSource"
 
 _reads: dict[str, dict[str, str]] = {}
 
@@ -104,7 +106,7 @@ class DataPackage:
         resource = self.resource(name)
         frame = read_typed(resource)
         _record_read(resource)
-        if as_of is not None and resource.as_of_field:
+        if as_of is not None and (resource.as_of_field or resource.descriptor.get(AS_OF_SOURCE_PROPERTY)):
             cutoff = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
             import pandas as pd
 
@@ -115,8 +117,13 @@ class DataPackage:
     def _known_from(self, frame: pd.DataFrame, resource: Resource) -> pd.Series:
         """When each row's fact became known: its own as-of date, else its source's publication
         date (a fact cannot be known before the document reporting it). Rows with neither stay
-        in every edition."""
-        dates = frame[resource.as_of_field]
+        in every edition. Resources declaring ``asOfSource`` are dated by their source alone."""
+        import pandas as pd
+
+        if resource.as_of_field:
+            dates = frame[resource.as_of_field]
+        else:
+            dates = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
         if dates.isna().any() and "source_id" in frame.columns and resource.name != "sources":
             sources = self.load("sources")  # recorded: the filter depends on it
             published = dict(zip(sources["source_id"], sources["published"]))
