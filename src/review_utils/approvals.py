@@ -63,3 +63,284 @@ def summary(table: pd.DataFrame) -> dict[str, Any]:
         "latest_approval": format_dated(dated.iloc[-1], table["date_precision"].iloc[-1]) if len(table) else "none",
     }
 
+
+
+# The wider cell and gene therapy (CGT) landscape --------------------------------------------
+
+MODALITY_ORDER = ["CAR-T", "stem cell", "gene therapy", "small nucleic acid", "oncolytic virus", "other"]
+ORIGIN_ORDER = ["domestic", "imported"]
+TYPE_ORDER = ["conditional", "full", "not_stated"]
+
+
+def ordered(values: Any, order: list[str]) -> list[str]:
+    """The distinct values present, in ``order`` first, then any others alphabetically."""
+    present = {str(v) for v in values if v == v and v is not None}
+    return [v for v in order if v in present] + sorted(present - set(order))
+
+
+def cited_columns(frame: pd.DataFrame, groups: list[list[str]], prefix: str = "cited") -> pd.DataFrame:
+    """Add ``<prefix>_<n>_source_id`` columns so that an aggregated row cites every source
+    behind it (one id per cell, padded with empty cells; :func:`chapter.sources_in` reads them)."""
+    frame = frame.copy()
+    width = max((len(g) for g in groups), default=0)
+    for i in range(width):
+        frame[f"{prefix}_{i + 1}_source_id"] = [g[i] if i < len(g) else None for g in groups]
+    return frame
+
+
+def _sources_of(rows: pd.DataFrame) -> list[str]:
+    ids: set[str] = set()
+    for column in ("source_id", "product_source_id"):
+        if column in rows.columns:
+            ids.update(rows[column].dropna().astype(str))
+    return sorted(ids)
+
+
+def landscape_by(table: pd.DataFrame, by: str, order: list[str] | None = None) -> pd.DataFrame:
+    """Counts per value of ``by`` from an :func:`approved` table: products, indications,
+    products by origin and indications by approval type, with every source behind each row."""
+    import pandas as pd
+
+    keys = ordered(table[by], order or []) if len(table) else []
+    records, groups = [], []
+    for key in keys:
+        rows = table[table[by].astype(str) == key]
+        first = rows.sort_values("approval_date").iloc[0]
+        records.append({
+            by: key,
+            "products": int(rows["product_id"].nunique()),
+            "indications": int(len(rows)),
+            "domestic": int(rows.loc[rows["origin"] == "domestic", "product_id"].nunique()),
+            "imported": int(rows.loc[rows["origin"] == "imported", "product_id"].nunique()),
+            "conditional": int((rows["approval_type"] == "conditional").sum()),
+            "full": int((rows["approval_type"] == "full").sum()),
+            "not_stated": int((rows["approval_type"] == "not_stated").sum()),
+            "first_approval": format_dated(first["approval_date"], first["date_precision"]),
+        })
+        groups.append(_sources_of(rows))
+    columns = [by, "products", "indications", "domestic", "imported", "conditional", "full", "not_stated",
+               "first_approval"]
+    return cited_columns(pd.DataFrame(records, columns=columns), groups)
+
+
+def landscape_summary(table: pd.DataFrame) -> dict[str, Any]:
+    """Counts for the prose about all approved CGT products (an :func:`approved` table)."""
+    counts = summary(table)
+    n = counts["n_indications"]
+    counts.update({
+        "n_modalities": int(table["modality"].nunique()),
+        "n_targets": int(table["target"].nunique()),
+        "n_indication_groups": int(table["indication_group"].nunique()),
+        "share_type_not_stated": (counts["n_type_not_stated"] / n) if n else 0.0,
+        "n_non_cart_products": int(table.loc[table["modality"] != "CAR-T", "product_id"].nunique()),
+    })
+    return counts
+
+
+def landscape_figure(table: pd.DataFrame):
+    """Two panels sharing the modality axis: products split by origin (left) and approved
+    indications split by approval type (right). Colour, hatch and legend tell the parts apart."""
+    import matplotlib.pyplot as plt
+
+    from .figures import OKABE_ITO, placeholder
+
+    if table.empty:
+        return placeholder()
+    modalities = ordered(table["modality"], MODALITY_ORDER)
+    fig, axes = plt.subplots(1, 2, figsize=(7.5, 1.4 + 0.42 * len(modalities)), sharey=True)
+    panels = [
+        (axes[0], "origin", ORIGIN_ORDER, True, "Products", "Products by origin"),
+        (axes[1], "approval_type", TYPE_ORDER, False, "Approved indications", "Indications by approval type"),
+    ]
+    # fixed colour and hatch per category, so a category looks the same in every edition
+    styles = {"domestic": (OKABE_ITO[0], ""), "imported": (OKABE_ITO[1], "///"),
+              "conditional": (OKABE_ITO[2], ""), "full": (OKABE_ITO[4], ".."), "not_stated": ("#BBBBBB", "///")}
+    for ax, column, order, by_product, xlabel, title in panels:
+        parts = ordered(table[column], order)
+        left = [0] * len(modalities)
+        for j, part in enumerate(parts):
+            rows = table[table[column] == part]
+            if by_product:
+                sizes = [rows.loc[rows["modality"] == m, "product_id"].nunique() for m in modalities]
+            else:
+                sizes = [int((rows["modality"] == m).sum()) for m in modalities]
+            colour, hatch = styles.get(part, (OKABE_ITO[(j + 5) % len(OKABE_ITO)], "xx"))
+            ax.barh(range(len(modalities)), sizes, left=left, color=colour, hatch=hatch,
+                    edgecolor="#333333", linewidth=0.6, label=part.replace("_", " "), zorder=3)
+            left = [a + b for a, b in zip(left, sizes)]
+        ax.set_xlabel(xlabel, fontsize=9)
+        ax.set_title(title, fontsize=9)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.grid(axis="y", visible=False)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22 - 0.3 / len(modalities)), ncol=len(parts),
+                  fontsize=8, frameon=False, handlelength=1.5, columnspacing=1.0)
+    axes[0].set_yticks(range(len(modalities)), modalities)
+    axes[0].invert_yaxis()
+    fig.tight_layout()
+    return fig
+
+
+# Counts stated in the sources against the count recomputed from the data ----------------------
+
+# What each stated count counts. Keys are row ids in data/findings.csv (F...) and
+# data/market_figures.csv (MF...); values: modality (None = every CGT product), what is counted
+# ("products" or "indications"), and optional origin / approval type filters.
+STATED_COUNTS: dict[str, dict[str, Any]] = {
+    "F017": {"modality": "CAR-T", "unit": "products", "origin": "domestic"},
+    "F032": {"modality": "CAR-T", "unit": "products"},
+    "F033": {"modality": "CAR-T", "unit": "indications"},
+    "F034": {"modality": "CAR-T", "unit": "indications", "approval_type": "conditional"},
+    "F035": {"modality": "CAR-T", "unit": "indications", "approval_type": "full"},
+    "F037": {"modality": "stem cell", "unit": "products"},
+    "F038": {"modality": "gene therapy", "unit": "products"},
+    "MF04": {"modality": None, "unit": "products"},
+    "MF05": {"modality": "CAR-T", "unit": "products"},
+    "MF06": {"modality": "small nucleic acid", "unit": "products"},
+    "MF07": {"modality": "gene therapy", "unit": "products"},
+    "MF08": {"modality": "stem cell", "unit": "products"},
+    "MF09": {"modality": "oncolytic virus", "unit": "products"},
+    "MF19": {"modality": "CAR-T", "unit": "products"},
+}
+
+
+def count_as_of(table: pd.DataFrame, when: Any, modality: str | None = None, unit: str = "products",
+                origin: str | None = None, approval_type: str | None = None) -> int:
+    """How many products (or indications) of an :func:`approved` table were approved on or
+    before ``when``. Dates known only as an upper bound count from that bound."""
+    import pandas as pd
+
+    rows = table[table["approval_date"] <= pd.Timestamp(when)]
+    if modality is not None:
+        rows = rows[rows["modality"] == modality]
+    if origin is not None:
+        rows = rows[rows["origin"] == origin]
+    if approval_type is not None:
+        rows = rows[rows["approval_type"] == approval_type]
+    return int(rows["product_id"].nunique()) if unit == "products" else int(len(rows))
+
+
+def matching_spans(table: pd.DataFrame, value: float, until: Any, **selector: Any) -> list[tuple[Any, Any]]:
+    """The periods (first day, last day) up to ``until`` in which the recomputed count equalled
+    ``value``. The count only changes on approval dates, so those are the only breakpoints."""
+    import pandas as pd
+
+    until = pd.Timestamp(until)
+    days = sorted({d for d in table["approval_date"].dropna() if d <= until})
+    if not days:
+        return []
+    spans, start = [], None
+    for i, day in enumerate(days):
+        end = (days[i + 1] - pd.Timedelta(days=1)) if i + 1 < len(days) else until
+        if count_as_of(table, day, **selector) == value:
+            start = day if start is None else start
+            last = end
+        elif start is not None:
+            spans.append((start, last))
+            start = None
+    if start is not None:
+        spans.append((start, last))
+    return spans
+
+
+def _span_text(spans: list[tuple[Any, Any]]) -> str:
+    if not spans:
+        return "never"
+    return "; ".join(f"{a:%Y-%m-%d} to {b:%Y-%m-%d}" for a, b in spans)
+
+
+def _scope_text(spec: dict[str, Any]) -> str:
+    words = [spec.get("origin"), (spec.get("approval_type") or "").replace("_", " ") or None,
+             spec["modality"] or "CGT", spec["unit"]]
+    return " ".join(w for w in words if w)
+
+
+def stated_vs_recomputed(stated: pd.DataFrame, table: pd.DataFrame, published: dict[str, Any],
+                         edition: Any) -> pd.DataFrame:
+    """One row per stated count (rows of findings/market_figures named in :data:`STATED_COUNTS`,
+    with columns row_id, quantity, value, date, date_precision, source_id), beside the count
+    recomputed from ``table`` (an :func:`approved` table of every CGT product) for the date the
+    statement refers to: its own date, else its source's publication date, else the edition
+    date. ``matched`` lists the periods in which the data gave the stated number."""
+    import pandas as pd
+
+    records = []
+    for _, row in stated.iterrows():
+        spec = STATED_COUNTS.get(row["row_id"])
+        if spec is None or row["value"] != row["value"]:
+            continue
+        selector = {k: spec.get(k) for k in ("modality", "unit", "origin", "approval_type")}
+        if row["date"] == row["date"] and row["date"] is not None:
+            when = row["date"]
+            basis = {"not_later_than": "upper bound of an undated statement"}.get(
+                row["date_precision"], f"stated cut-off ({row['date_precision']})")
+        elif published.get(row["source_id"]) is not None and published[row["source_id"]] == published[row["source_id"]]:
+            when, basis = published[row["source_id"]], "undated: source's publication date"
+        else:
+            when, basis = pd.Timestamp(edition), "undated, source undated: edition date"
+        recomputed = count_as_of(table, when, **selector)
+        stated_value = int(row["value"]) if float(row["value"]).is_integer() else row["value"]
+        records.append({
+            "row_id": row["row_id"], "source_id": row["source_id"], "quantity": row["quantity"],
+            "counted_as": _scope_text(spec), "stated": stated_value,
+            "as_of": pd.Timestamp(when).strftime("%Y-%m-%d"), "date_basis": basis,
+            "recomputed": recomputed, "agrees": "yes" if recomputed == stated_value else "no",
+            "matched": _span_text(matching_spans(table, stated_value, edition, **selector)),
+        })
+    columns = ["row_id", "source_id", "quantity", "counted_as", "stated", "as_of", "date_basis", "recomputed",
+               "agrees", "matched"]
+    frame = pd.DataFrame(records, columns=columns)
+    return frame.sort_values(["as_of", "row_id"]).reset_index(drop=True)
+
+
+def stated_rows(findings: pd.DataFrame, market_figures: pd.DataFrame) -> pd.DataFrame:
+    """The rows of findings and market_figures that :data:`STATED_COUNTS` names, in one shape."""
+    import pandas as pd
+
+    parts = [
+        findings.rename(columns={"finding_id": "row_id"}),
+        market_figures.rename(columns={"figure_id": "row_id", "metric": "quantity", "as_of_date": "date"}),
+    ]
+    columns = ["row_id", "quantity", "value", "date", "date_precision", "source_id"]
+    rows = pd.concat([p[columns] for p in parts], ignore_index=True)
+    return rows[rows["row_id"].isin(STATED_COUNTS)].sort_values("row_id").reset_index(drop=True)
+
+
+def grouped_overview(table: pd.DataFrame, by: str) -> pd.DataFrame:
+    """One row per value of ``by`` (e.g. target or indication_group): modalities, products,
+    origins and approval types behind it, sorted by modality order then name."""
+    import pandas as pd
+
+    records, groups = [], []
+    rank = {m: i for i, m in enumerate(MODALITY_ORDER)}
+    for key, rows in table.groupby(by, sort=True):
+        rows = rows.sort_values(["approval_date", "approval_id"])
+        modalities = ordered(rows["modality"], MODALITY_ORDER)
+        records.append({
+            by: key,
+            "modality": ", ".join(modalities),
+            "product_labels": ", ".join(dict.fromkeys(rows["product_label"])),
+            "products": int(rows["product_id"].nunique()),
+            "indications": int(len(rows)),
+            "origin": ", ".join(ordered(rows["origin"], ORIGIN_ORDER)),
+            "approval_types": ", ".join(t.replace("_", " ") for t in ordered(rows["approval_type"], TYPE_ORDER)),
+            "first_approval": format_dated(rows["approval_date"].iloc[0], rows["date_precision"].iloc[0]),
+            "_rank": min(rank.get(m, len(rank)) for m in modalities),
+        })
+        groups.append(_sources_of(rows))
+    columns = [by, "modality", "product_labels", "products", "indications", "origin", "approval_types",
+               "first_approval", "_rank"]
+    frame = cited_columns(pd.DataFrame(records, columns=columns), groups)
+    frame = frame.sort_values(["_rank", by], key=lambda s: s.str.lower() if s.dtype == object else s)
+    return frame.drop(columns="_rank").reset_index(drop=True)
+
+
+def type_statement(comparison: pd.DataFrame) -> str:
+    """A sentence setting the briefing's conditional/full split beside what the data document."""
+    rows = comparison.set_index("row_id")
+    if not {"F034", "F035"} <= set(rows.index):
+        return ("This edition predates the regulator's briefing, so no source in it splits the "
+                "CAR-T approvals into conditional and full ones.")
+    cond, full = rows.loc["F034"], rows.loc["F035"]
+    return (f"As of {cond['as_of']} the regulator's briefing counts {cond['stated']} conditional and "
+            f"{full['stated']} full CAR-T approvals (by indication); for the same date the data document "
+            f"{cond['recomputed']} conditional and {full['recomputed']} full, because so few sources name the type.")

@@ -1,0 +1,77 @@
+"""Unit tests for review_utils.innovations (expected values worked out by hand)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from review_utils import innovations as inn
+
+COLUMNS = ["finding_id", "topic", "quantity", "value", "value_low", "value_high", "qualifier", "unit", "numerator",
+           "denominator", "evidence_level", "date", "date_precision", "source_id", "locator", "note"]
+
+
+def findings(rows):
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+PAIR_ROWS = [
+    ["F010", "preclinical", "with Huangqin", 65, None, None, "exact", "percent", None, None, "preclinical", None, None,
+     "review2025", "abstract", ""],
+    ["F009", "preclinical", "CAR-T alone", 40, None, None, "exact", "percent", None, None, "preclinical", None, None,
+     "review2025", "abstract", ""],
+    ["F011", "antigen_expression", "GPC3", None, 40, 60, "range", "percent", None, None, "not_stated", None, None,
+     "review2025", "para 4", ""],
+]
+
+
+def test_regression_change_by_hand():
+    change = inn.regression_change(40, 65)
+    assert change["absolute_pp"] == 25          # 65 - 40
+    assert change["relative_pct"] == 62.5       # 25 / 40 = 0.625
+    assert inn.regression_change(50, 40) == {"absolute_pp": -10.0, "relative_pct": -20.0}
+    with pytest.raises(ValueError):
+        inn.regression_change(0, 10)
+
+
+def test_pair_is_baseline_first_and_labelled_preclinical():
+    pair = inn.huangqin_pair(findings(PAIR_ROWS))
+    assert list(pair["finding_id"]) == ["F009", "F010"]
+    assert list(pair["arm"]) == ["CAR-T alone", "CAR-T + Huangqin"]
+    assert set(pair["evidence"]) == {"PRECLINICAL"}
+
+
+def test_summary_text_and_missing():
+    summary = inn.huangqin_summary(inn.huangqin_pair(findings(PAIR_ROWS)))
+    assert summary == {"hq_before": "40 %", "hq_after": "65 %", "hq_abs_change": "25.0 percentage points",
+                       "hq_rel_change": "62.5 %", "hq_evidence": "PRECLINICAL"}
+    empty = inn.huangqin_summary(inn.huangqin_pair(findings(PAIR_ROWS[2:])))
+    assert set(empty.values()) == {inn.MISSING}
+
+
+def test_change_rows_are_labelled_and_computed():
+    rows = inn.huangqin_change_rows(inn.huangqin_pair(findings(PAIR_ROWS)))
+    assert list(rows["value_shown"]) == ["40 %", "65 %", "+25.0 percentage points", "+62.5 %"]
+    assert set(rows["evidence"]) == {"PRECLINICAL"}
+    assert set(rows["source_id"]) == {"review2025"}
+    assert inn.huangqin_change_rows(inn.huangqin_pair(findings([]))).empty
+
+
+def test_directions_order():
+    recs = pd.DataFrame({"rec_id": ["REC1", "REC3", "REC4", "REC5", "REC6"],
+                         "recommendation": list("abcde"), "example_or_benchmark": [None, "x", None, None, "y"],
+                         "source_id": ["review2025"] * 5, "locator": ["p"] * 5, "note": [""] * 5})
+    table = inn.directions(recs)
+    assert list(table["rec_id"]) == ["REC5", "REC6", "REC3", "REC4"]
+    assert list(table["example_shown"]) == ["(none given)", "y", "x", "(none given)"]
+
+
+def test_figure_and_placeholder():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    fig = inn.huangqin_figure(inn.huangqin_pair(findings(PAIR_ROWS)))
+    ax = fig.axes[0]
+    assert [round(p.get_height()) for p in ax.patches] == [40, 65]
+    assert "PRECLINICAL" in ax.get_title(loc="left")
+    assert not inn.huangqin_figure(inn.huangqin_pair(findings([]))).axes[0].axison
