@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 import pytest
-from conftest import SOURCES_SPEC, results_spec, write_package
+from conftest import RESULTS_FIELDS, SOURCES_SPEC, results_spec, write_package
 
 from review_utils import data
 from review_utils.data import DataPackage
@@ -51,6 +51,18 @@ def test_undated_statements_can_be_dated_by_their_source(tmp_path):
     descriptor["resources"][1]["asOfSource"] = True
     (folder / "datapackage.json").write_text(json.dumps(descriptor))
     assert DataPackage(folder).load("results", as_of="2024-12-31")["result_id"].tolist() == ["r1"]
+
+
+def test_as_of_falls_back_through_declared_date_columns(tmp_path):
+    fields = RESULTS_FIELDS + [{"name": "data_cut", "type": "date"}]
+    spec = dict(results_spec("result_id,n,responders,reported,source_id,data_cut\n"
+                             "r1,1,1,,paper,2024-08-09\nr2,1,1,2023-01-01,paper,2022-06-30\n"), fields=fields)
+    spec["asOfField"] = ["reported", "data_cut"]
+    folder = write_package(tmp_path / "data", {"sources": SOURCES_SPEC, "results": spec})
+    package = DataPackage(folder)
+    # r1 has no report date: its data cut dates it (a result is not known before its cut)
+    assert package.load("results", as_of="2024-06-30")["result_id"].tolist() == ["r2"]
+    assert package.load("results", as_of="2024-12-31")["result_id"].tolist() == ["r1", "r2"]
 
 
 def test_loads_are_recorded_with_a_fingerprint_that_tracks_the_file(small_package):

@@ -57,8 +57,15 @@ class Resource:
         return [f["name"] for f in self.fields]
 
     @property
+    def as_of_fields(self) -> list[str]:
+        """Date columns saying when a row became known, first present wins (``asOfField``
+        is one name or a list, e.g. a result's publication date, else its data cut)."""
+        declared = self.descriptor.get(AS_OF_PROPERTY) or []
+        return [declared] if isinstance(declared, str) else list(declared)
+
+    @property
     def as_of_field(self) -> str | None:
-        return self.descriptor.get(AS_OF_PROPERTY)
+        return self.as_of_fields[0] if self.as_of_fields else None
 
     @property
     def display_path(self) -> str:
@@ -120,10 +127,9 @@ class DataPackage:
         in every edition. Resources declaring ``asOfSource`` are dated by their source alone."""
         import pandas as pd
 
-        if resource.as_of_field:
-            dates = frame[resource.as_of_field]
-        else:
-            dates = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+        dates = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+        for column in resource.as_of_fields:
+            dates = dates.fillna(frame[column])
         if dates.isna().any() and "source_id" in frame.columns and resource.name != "sources":
             sources = self.load("sources")  # recorded: the filter depends on it
             published = dict(zip(sources["source_id"], sources["published"]))
