@@ -195,7 +195,7 @@ class Builder:
             lines.append(f"  Full traceback: {kept.relative_to(self.layout.root)}")
         return "\n".join(lines)
 
-    def _site_inputs(self) -> tuple[dict[str, bytes], str]:
+    def _site_inputs(self, params: dict[str, Any]) -> tuple[dict[str, bytes], str]:
         """The staged files (bibliography aside) and a digest of everything the site depends on.
 
         The bibliography is generated from data/sources.csv only when compiling; the digest uses
@@ -214,6 +214,7 @@ class Builder:
             "sources": self.package.resource("sources").fingerprint(),
             "code": self._code_digest(),
             "strict": self.options.strict,
+            "params": to_json(params),  # the edition date reaches the title page and the PDF
         }).encode()).hexdigest()
         return files, digest
 
@@ -224,9 +225,9 @@ class Builder:
             wanted["pdf"] = self.layout.pdf_dir / site.PDF_NAME
         return all(self.state.site.get(name) == digest and path.is_file() for name, path in wanted.items())
 
-    def site_is_current(self) -> bool:
+    def site_is_current(self, params: dict[str, Any]) -> bool:
         try:
-            _, digest = self._site_inputs()
+            _, digest = self._site_inputs(params)
         except FileNotFoundError:  # a notebook has no cached result yet
             return False
         return self._outputs_current(digest)
@@ -235,8 +236,7 @@ class Builder:
         """Stage the book and compile it, unless the outputs were built from the same inputs."""
         from .bibliography import to_bibtex
 
-        files, digest = self._site_inputs()
-        digest = hashlib.sha256(f"{digest}|{canonical_json(to_json(params))}".encode()).hexdigest()
+        files, digest = self._site_inputs(params)
         if self._outputs_current(digest):
             return False
         files["_generated/references.bib"] = to_bibtex(self.package.load("sources")).encode("utf-8")
@@ -301,7 +301,7 @@ def build(layout: Layout, options: Options) -> None:
 
             def meanwhile() -> None:
                 builder.validate()
-                if any(plan.stale for plan in plans) or not builder.site_is_current():
+                if any(plan.stale for plan in plans) or not builder.site_is_current(params):
                     site.preload()
 
             builder.execute(plans, params, meanwhile)
