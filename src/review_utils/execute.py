@@ -36,6 +36,9 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
             job["source"], job["output"], parameters=job["parameters"], cwd=job["cwd"],
             kernel_name=KERNEL, progress_bar=False, log_output=False, request_save_on_cell_execute=False,
             kernel_manager_class=ipc_kernel_manager(),
+            # The notebook is complete when the last cell returns; a graceful kernel shutdown
+            # only adds waiting to every run.
+            shutdown_kernel="immediate",
         )
     except PapermillExecutionError as exc:
         return {"ok": False, "seconds": time.monotonic() - started, **describe_failure(exc, Path(job["source"]))}

@@ -133,6 +133,8 @@ def _sphinx(stage: Path, work: Path, builder: str, *, strict: bool, today: str) 
         path_config=str(stage / "_config.yml"), use_external_toc=True, noconfig=True, freshenv=True,
         warningiserror=strict, keep_going=strict, quiet=True,
         confoverrides=sphinx_overrides(stage, strict, today), builder=builder,
+        # no parallel read: Jupyter Book's sphinx_multitoc_numbering does not declare itself
+        # parallel-safe, and the warning Sphinx gives for that fails a strict build
     )
     if result != 0:
         detail = f" ({result})" if isinstance(result, Exception) else ""
