@@ -18,9 +18,10 @@ command -v "$PY" >/dev/null 2>&1 || PY=python3
 
 # Debian packages. Book: CJK fonts (figures, PDF) and xelatex for the PDF (Chinese needs a
 # Unicode engine; texlive-lang-chinese is not needed, see book/_latex/reviewpdf.sty).
-# Tests add poppler-utils (pdftotext) to read the PDF back.
+# Tests add poppler-utils (pdftotext) to read the PDF back and Chromium for the browser tests
+# (driven by Playwright from PyPI; Playwright's own browser download cannot work offline).
 APT_BOOK=(fonts-noto-cjk texlive-xetex latexmk texlive-fonts-recommended fonts-freefont-otf)
-APT_TEST=("${APT_BOOK[@]}" poppler-utils)
+APT_TEST=("${APT_BOOK[@]}" poppler-utils chromium)
 
 say() { printf '[run.sh] %s\n' "$*" >&2; }
 

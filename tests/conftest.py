@@ -85,6 +85,14 @@ def results_spec(rows: str) -> dict:
     }
 
 
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Path:
+    """The whole book, HTML and PDF, built once per test session in a throw-away copy."""
+    root = copy_project(tmp_path_factory.mktemp("book"))
+    run_review(root, "build", check=True)
+    return root
+
+
 @pytest.fixture
 def small_package(tmp_path: Path) -> Path:
     return write_package(tmp_path / "data", {

@@ -58,13 +58,6 @@ def default_as_of(root: Path) -> str:
     return str(yaml.safe_load((root / "params.yml").read_text())["as_of"]["default"])
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    root = copy_project(tmp_path_factory.mktemp("book"))
-    run_review(root, "build", check=True)
-    return root
-
-
 def test_chapter_table_figure_and_glued_numbers(built):
     as_of = default_as_of(built)
     rows = expected_car_t(built, as_of)

@@ -201,3 +201,21 @@ def test_bibliography_uses_corporate_authors_and_keeps_chinese():
     no_issuer = to_bibtex(sources.assign(authors=None, publisher=None, container=[None, "Outlet"]))
     assert "{Outlet}" in no_issuer and "{Anonymous}" in no_issuer
     assert "month" in bib.split("@misc{b")[1] and "month" not in bib.split("@misc{b")[0]
+
+
+def test_link_check_finds_missing_files_and_anchors_and_lists_external(tmp_path):
+    from review_utils.linkcheck import check_site
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "index.html").write_text(
+        '<a href="sub/page.html#sec">ok</a><a href="sub/page.html#nope">bad anchor</a>'
+        '<a href="missing.html">gone</a><img src="_static/x.png"><a href="https://e.x/a">ext</a><a href="#top">self</a>'
+        '<span id="top"></span><a href="mailto:a@b.c">mail</a>')
+    (tmp_path / "sub/page.html").write_text('<h1 id="sec">S</h1><a href="../index.html">up</a>')
+    (tmp_path / "_static").mkdir()
+    (tmp_path / "_static/macros.html").write_text("<a href=\"{{ pathto('x') }}\">template, not a page</a>")
+    report = check_site(tmp_path)
+    assert report.broken == ["index.html: sub/page.html#nope (no element with id 'nope')",
+                             "index.html: missing.html (no such file)",
+                             "index.html: _static/x.png (no such file)"]
+    assert report.external == {"https://e.x/a": {"index.html"}}

@@ -117,6 +117,8 @@ class Chapter:
         if citation:
             parts.append(f"Sources: {citation}.")
         parts.append(markup.download(f"{what} data (CSV)", download_path))
+        # the executed notebook that made it, beside the page (Our World in Data style)
+        parts.append(markup.download("notebook", f"{self.stem}.ipynb"))
         return " ".join(parts)
 
     def table(self, frame: pd.DataFrame, *, label: str, caption: str,

@@ -30,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("validate", help="check data/ against datapackage.json and the cross-field rules")
     sub.add_parser("params", help="list the book parameters and their defaults")
+    sub.add_parser("links", help="check the built site's internal links; list external ones in _build/links.txt")
     c = sub.add_parser("clean", help="remove generated output")
     c.add_argument("--cache-only", action="store_true", help="keep the published site, drop cache and staging")
     return parser
@@ -83,6 +84,20 @@ def _params(layout: Layout, args) -> int:
     return 0
 
 
+def _links(layout: Layout, args) -> int:
+    from .linkcheck import check_site
+
+    if not (layout.html / "index.html").is_file():
+        raise ReviewError("no site to check: run review build first")
+    report = check_site(layout.html)
+    text = report.render()
+    (layout.build / "links.txt").write_text(text + "\n", encoding="utf-8")
+    print(text.splitlines()[0] + f"; external links: {len(report.external)} (listed in _build/links.txt)")
+    for line in report.broken:
+        print(f"  {line}", file=sys.stderr)
+    return 1 if report.broken else 0
+
+
 def _clean(layout: Layout, args) -> int:
     targets = [layout.state] if args.cache_only else [layout.build]
     for target in targets:
@@ -91,7 +106,7 @@ def _clean(layout: Layout, args) -> int:
     return 0
 
 
-COMMANDS = {"build": _build, "validate": _validate, "params": _params, "clean": _clean}
+COMMANDS = {"build": _build, "validate": _validate, "params": _params, "links": _links, "clean": _clean}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -115,6 +115,8 @@ def compile_site(layout: Layout, stage: Path, *, strict: bool, pdf: bool, today:
         if pdf:
             _sphinx(stage, work, "latex", strict=strict, today=today)
             _latexmk(layout, work / "latex", today)
+            # published with the site too, so that the landing page's link works when hosted
+            shutil.copy2(work / "latex" / PDF_NAME, work / "html" / PDF_NAME)
         swap_in(work / "html", layout.html)
         if pdf:
             new_pdf = work / "pdf"
@@ -133,8 +135,8 @@ def _sphinx(stage: Path, work: Path, builder: str, *, strict: bool, today: str) 
         path_config=str(stage / "_config.yml"), use_external_toc=True, noconfig=True, freshenv=True,
         warningiserror=strict, keep_going=strict, quiet=True,
         confoverrides=sphinx_overrides(stage, strict, today), builder=builder,
-        # no parallel read: Jupyter Book's sphinx_multitoc_numbering does not declare itself
-        # parallel-safe, and the warning Sphinx gives for that fails a strict build
+        # no parallel read: Jupyter Book adds sphinx_multitoc_numbering on its build path, which
+        # does not declare itself parallel-safe, and Sphinx's warning fails a strict build
     )
     if result != 0:
         detail = f" ({result})" if isinstance(result, Exception) else ""
