@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -43,6 +47,41 @@ def run_review(root: Path, *args: str, check: bool = False) -> subprocess.Comple
     if check and result.returncode != 0:
         raise AssertionError(f"review {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def tree_digest(folder: Path) -> str:
+    """One digest over every file's name and bytes below ``folder``."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def edit_csv(path: Path, change: Callable[[list[str], list[list[str]]], tuple[list[str], list[list[str]]]]) -> None:
+    """Rewrite a CSV through ``change(header, rows) -> (header, rows)``."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    header, rows = change(header, rows)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([header, *rows])
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+
+def set_cell(row_number: int, column: str, value: str):
+    """A change for :func:`edit_csv`; spreadsheet numbering: the header is row 1."""
+    def change(header, rows):
+        rows[row_number - 2][header.index(column)] = value
+        return header, rows
+    return change
+
+
+def first_row(path: Path, predicate: Callable[[dict[str, str]], bool]) -> tuple[int, dict[str, str]]:
+    """The first row (spreadsheet number, values) that fits ``predicate``."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        for number, row in enumerate(csv.DictReader(handle), start=2):
+            if predicate(row):
+                return number, row
+    raise AssertionError(f"no row in {path} fits the test")
 
 
 def write_package(folder: Path, resources: dict[str, dict]) -> Path:

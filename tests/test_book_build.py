@@ -7,7 +7,6 @@ review_utils, so the test checks the book against the data rather than against i
 from __future__ import annotations
 
 import csv
-import hashlib
 import html
 import json
 import re
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import SMALL_BOOK, copy_project, run_review
+from conftest import SMALL_BOOK, copy_project, run_review, tree_digest
 
 pytestmark = pytest.mark.slow
 
@@ -35,13 +34,6 @@ def page_text(root: Path, page: str) -> str:
     main = raw[raw.index("<main"):raw.index("</main>")]
     text = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", main)))
     return re.sub(r" ([,.;:)])", r"\1", text)
-
-
-def tree_digest(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(folder).as_posix().encode() + hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
 
 
 def statuses(stderr: str) -> dict[str, str]:

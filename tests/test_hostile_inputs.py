@@ -9,7 +9,6 @@ must build and stay inert (escaped in pages, neutralised in downloads).
 from __future__ import annotations
 
 import csv
-import hashlib
 import html
 import io
 import json
@@ -17,26 +16,19 @@ import os
 import shutil
 import signal
 import subprocess
-from html.parser import HTMLParser
 import sys
 import time
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import SMALL_BOOK, copy_project, run_review
+from conftest import SMALL_BOOK, copy_project, edit_csv, first_row, run_review, set_cell, tree_digest
 
 pytestmark = pytest.mark.slow
 
 
-def digest(folder: Path) -> str:
-    h = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        h.update(path.relative_to(folder).as_posix().encode() + hashlib.sha256(path.read_bytes()).digest())
-    return h.hexdigest()
-
-
 def published_digests(root: Path) -> tuple[str, str]:
-    return digest(root / "_build/html"), digest(root / "_build/pdf")
+    return tree_digest(root / "_build/html"), tree_digest(root / "_build/pdf")
 
 
 @pytest.fixture(scope="module")
@@ -53,75 +45,51 @@ def project(published, tmp_path) -> Path:
     return target
 
 
-def rewrite(path: Path, change) -> None:
-    with open(path, encoding="utf-8", newline="") as handle:
-        header, *rows = list(csv.reader(handle))
-    header, rows = change(header, rows)
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows([header, *rows])
-    path.write_text(out.getvalue(), encoding="utf-8")
-
-
-def cell(row: int, column: str, value: str):
-    def change(header, rows):
-        rows[row - 2][header.index(column)] = value
-        return header, rows
-    return change
-
-
-def first(path: Path, test) -> tuple[int, dict]:
-    with open(path, encoding="utf-8", newline="") as handle:
-        for number, row in enumerate(csv.DictReader(handle), start=2):
-            if test(row):
-                return number, row
-    raise AssertionError("no suitable row")
-
-
 def break_it(root: Path, case: str) -> str:
     """Apply one defect; return the text the error message must contain."""
     data = root / "data"
     if case == "wrong type":
-        rewrite(data / "approvals.csv", cell(2, "approval_date", "soon"))
+        edit_csv(data / "approvals.csv", set_cell(2, "approval_date", "soon"))
         return "data/approvals.csv row 2, column approval_date: 'soon' is not a valid date"
     if case == "percentage above 100":
-        n, _ = first(data / "efficacy.csv", lambda r: r["unit"] == "percent" and r["value"])
-        rewrite(data / "efficacy.csv", cell(n, "value", "120"))
+        n, _ = first_row(data / "efficacy.csv", lambda r: r["unit"] == "percent" and r["value"])
+        edit_csv(data / "efficacy.csv", set_cell(n, "value", "120"))
         return f"data/efficacy.csv row {n}, column value: 120 is above 100, the maximum for unit percent"
     if case == "negative count":
-        n, _ = first(data / "efficacy.csv", lambda r: r["n"])
-        rewrite(data / "efficacy.csv", cell(n, "n", "-5"))
+        n, _ = first_row(data / "efficacy.csv", lambda r: r["n"])
+        edit_csv(data / "efficacy.csv", set_cell(n, "n", "-5"))
         return f"data/efficacy.csv row {n}, column n: -5 is below the minimum 0"
     if case == "responders above n":
-        n, row = first(data / "efficacy.csv", lambda r: r["n"] and r["responders"])
-        rewrite(data / "efficacy.csv", cell(n, "responders", str(int(row["n"]) + 1)))
+        n, row = first_row(data / "efficacy.csv", lambda r: r["n"] and r["responders"])
+        edit_csv(data / "efficacy.csv", set_cell(n, "responders", str(int(row["n"]) + 1)))
         return f"data/efficacy.csv row {n}, column responders: {int(row['n']) + 1} is more than n ({row['n']})"
     if case == "low above high":
-        n, row = first(data / "findings.csv", lambda r: r["value_low"] and r["value_high"])
-        rewrite(data / "findings.csv", cell(n, "value_low", "99"))
+        n, row = first_row(data / "findings.csv", lambda r: r["value_low"] and r["value_high"])
+        edit_csv(data / "findings.csv", set_cell(n, "value_low", "99"))
         return f"data/findings.csv row {n}, column value_low: 99 is more than value_high"
     if case == "duplicate key":
-        rewrite(data / "approvals.csv", cell(3, "approval_id", "A01"))
+        edit_csv(data / "approvals.csv", set_cell(3, "approval_id", "A01"))
         return "data/approvals.csv row 3, column approval_id: duplicates the key of another row"
     if case == "dangling foreign key":
-        rewrite(data / "approvals.csv", cell(2, "product_id", "ghost-cel"))
+        edit_csv(data / "approvals.csv", set_cell(2, "product_id", "ghost-cel"))
         return "data/approvals.csv row 2, column product_id: 'ghost-cel' is not a product_id in data/products.csv"
     if case == "unknown source":
-        rewrite(data / "products.csv", cell(2, "source_id", "nobody"))
+        edit_csv(data / "products.csv", set_cell(2, "source_id", "nobody"))
         return "data/products.csv row 2, column source_id: 'nobody' is not a source_id in data/sources.csv"
     if case == "missing column":
-        rewrite(data / "products.csv", lambda h, rows: (h[:-1], [r[:-1] for r in rows]))
+        edit_csv(data / "products.csv", lambda h, rows: (h[:-1], [r[:-1] for r in rows]))
         return "data/products.csv row 1"
     if case == "extra column":
-        rewrite(data / "products.csv", lambda h, rows: (h + ["extra"], [r + ["x"] for r in rows]))
+        edit_csv(data / "products.csv", lambda h, rows: (h + ["extra"], [r + ["x"] for r in rows]))
         return "data/products.csv row 1"
     if case == "renamed column":
-        rewrite(data / "products.csv", lambda h, rows: ([c if c != "company" else "maker" for c in h], rows))
+        edit_csv(data / "products.csv", lambda h, rows: ([c if c != "company" else "maker" for c in h], rows))
         return "data/products.csv row 1, column company: the header says 'maker' where the schema expects 'company'"
     if case == "empty file":
         (data / "prices.csv").write_text("")
         return "data/prices.csv: is empty; it needs at least the header row [empty-file]"
     if case == "header only":
-        rewrite(data / "products.csv", lambda h, rows: (h, []))
+        edit_csv(data / "products.csv", lambda h, rows: (h, []))
         return "is not a product_id in data/products.csv"
     if case == "GBK encoding":
         text = (data / "products.csv").read_text(encoding="utf-8")
@@ -142,8 +110,8 @@ def break_it(root: Path, case: str) -> str:
             handle.write(("x" * 1000 + "\n") * 50_000)
         return "data/strategy_comparison.csv: is 50.1 MB, above the 5.0 MB limit set in datapackage.json"
     if case == "date after its source":
-        n, row = first(data / "approvals.csv", lambda r: r["source_id"] == "biospace_axicel_2l")
-        rewrite(data / "approvals.csv", cell(n, "approval_date", "2024-01-01"))
+        n, row = first_row(data / "approvals.csv", lambda r: r["source_id"] == "biospace_axicel_2l")
+        edit_csv(data / "approvals.csv", set_cell(n, "approval_date", "2024-01-01"))
         return f"data/approvals.csv row {n}, column approval_date: 2024-01-01 is later than its source"
     raise ValueError(case)
 
@@ -174,10 +142,10 @@ def test_bom_and_crlf_build(project):
 
 def test_html_and_formulas_in_text_stay_inert(project):
     script, img = "<script>alert(1)</script>", '<img src=x onerror="alert(2)">'
-    rewrite(project / "data/approvals.csv", cell(2, "indication", script + " =HYPERLINK(\"http://e.x\",\"y\")"))
-    rewrite(project / "data/products.csv", cell(2, "company", img))
-    rewrite(project / "data/approvals.csv", cell(3, "pivotal_trial", "@SUM(1+1)"))
-    rewrite(project / "data/approvals.csv", cell(4, "pivotal_trial", "+cmd|' /C calc'!A0"))
+    edit_csv(project / "data/approvals.csv", set_cell(2, "indication", script + " =HYPERLINK(\"http://e.x\",\"y\")"))
+    edit_csv(project / "data/products.csv", set_cell(2, "company", img))
+    edit_csv(project / "data/approvals.csv", set_cell(3, "pivotal_trial", "@SUM(1+1)"))
+    edit_csv(project / "data/approvals.csv", set_cell(4, "pivotal_trial", "+cmd|' /C calc'!A0"))
     result = run_review(project, "build")
     assert result.returncode == 0, result.stderr
     page = (project / "_build/html/book/approvals.html").read_text(encoding="utf-8")
@@ -229,8 +197,8 @@ EDITED = "Fosun Kite Biotechnology (edited)"
 
 def edit_visible_cell(root: Path) -> None:
     """A change the approvals table shows, so the next build must re-run its notebook."""
-    n, _ = first(root / "data/products.csv", lambda r: r["product_id"] == "axi-cel")
-    rewrite(root / "data/products.csv", cell(n, "company", EDITED))
+    n, _ = first_row(root / "data/products.csv", lambda r: r["product_id"] == "axi-cel")
+    edit_csv(root / "data/products.csv", set_cell(n, "company", EDITED))
 
 
 def _wait_for_running(process: subprocess.Popen) -> list[str]:

@@ -4,38 +4,11 @@ exit status 1; accepted variants (BOM, CRLF) exit 0."""
 from __future__ import annotations
 
 import csv
-import io
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import REPO, copy_project, run_review
-
-
-def edit_csv(path: Path, change: Callable[[list[str], list[list[str]]], tuple[list[str], list[list[str]]]]) -> None:
-    with open(path, encoding="utf-8", newline="") as handle:
-        header, *rows = list(csv.reader(handle))
-    header, rows = change(header, rows)
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows([header, *rows])
-    path.write_text(out.getvalue(), encoding="utf-8")
-
-
-def set_cell(row_number: int, column: str, value: str):
-    """Spreadsheet numbering: the header is row 1."""
-    def change(header, rows):
-        rows[row_number - 2][header.index(column)] = value
-        return header, rows
-    return change
-
-
-def first_row(path: Path, predicate: Callable[[dict[str, str]], bool]) -> tuple[int, dict[str, str]]:
-    with open(path, encoding="utf-8", newline="") as handle:
-        for number, row in enumerate(csv.DictReader(handle), start=2):
-            if predicate(row):
-                return number, row
-    raise AssertionError(f"no row in {path} fits the test")
+from conftest import REPO, copy_project, edit_csv, first_row, run_review, set_cell
 
 
 @pytest.fixture(scope="module")
