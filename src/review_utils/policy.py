@@ -157,13 +157,21 @@ def post_marketing(findings: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame
     return pd.DataFrame(rows, columns=["row_id", "requirement", "quantity", "when", "source_id", "locator", "note"])
 
 
-def finding_value(findings: pd.DataFrame, finding_id: str, missing: str = "not in this edition's sources") -> Any:
-    """The stated value of one finding (an int when whole), or ``missing`` if the row is absent."""
-    hit = findings.loc[findings["finding_id"] == finding_id, "value"]
+MISSING = "not in this edition's sources"
+
+
+def row_value(frame: pd.DataFrame, key_column: str, key: str, missing: str = MISSING) -> Any:
+    """The stated ``value`` of one row (an int when whole), or ``missing`` if the row is absent
+    from this edition or states no single value."""
+    hit = frame.loc[frame[key_column] == key, "value"]
     if hit.empty or hit.iloc[0] != hit.iloc[0]:
         return missing
     value = float(hit.iloc[0])
     return int(value) if value.is_integer() else value
+
+
+def finding_value(findings: pd.DataFrame, finding_id: str, missing: str = MISSING) -> Any:
+    return row_value(findings, "finding_id", finding_id, missing)
 
 
 def corrections(events: pd.DataFrame, market_figures: pd.DataFrame) -> pd.DataFrame:
@@ -200,12 +208,8 @@ def corrections(events: pd.DataFrame, market_figures: pd.DataFrame) -> pd.DataFr
     return frame[columns + extra]
 
 
-def figure_value(market_figures: pd.DataFrame, figure_id: str, missing: str = "not in this edition's sources") -> Any:
-    hit = market_figures.loc[market_figures["figure_id"] == figure_id, "value"]
-    if hit.empty or hit.iloc[0] != hit.iloc[0]:
-        return missing
-    value = float(hit.iloc[0])
-    return int(value) if value.is_integer() else value
+def figure_value(market_figures: pd.DataFrame, figure_id: str, missing: str = MISSING) -> Any:
+    return row_value(market_figures, "figure_id", figure_id, missing)
 
 
 # What the public record says about two seed claims, written once here so that the prose of an
