@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .chapter import sources_in
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -88,14 +90,6 @@ def cited_columns(frame: pd.DataFrame, groups: list[list[str]], prefix: str = "c
     return frame
 
 
-def _sources_of(rows: pd.DataFrame) -> list[str]:
-    ids: set[str] = set()
-    for column in ("source_id", "product_source_id"):
-        if column in rows.columns:
-            ids.update(rows[column].dropna().astype(str))
-    return sorted(ids)
-
-
 def landscape_by(table: pd.DataFrame, by: str, order: list[str] | None = None) -> pd.DataFrame:
     """Counts per value of ``by`` from an :func:`approved` table: products, indications,
     products by origin and indications by approval type, with every source behind each row."""
@@ -104,20 +98,20 @@ def landscape_by(table: pd.DataFrame, by: str, order: list[str] | None = None) -
     keys = ordered(table[by], order or []) if len(table) else []
     records, groups = [], []
     for key in keys:
-        rows = table[table[by].astype(str) == key]
-        first = rows.sort_values("approval_date").iloc[0]
+        rows = table[table[by].astype(str) == key].sort_values(["approval_date", "approval_id"])
+        counts = summary(rows)  # one definition of what each count means
         records.append({
             by: key,
-            "products": int(rows["product_id"].nunique()),
-            "indications": int(len(rows)),
-            "domestic": int(rows.loc[rows["origin"] == "domestic", "product_id"].nunique()),
-            "imported": int(rows.loc[rows["origin"] == "imported", "product_id"].nunique()),
-            "conditional": int((rows["approval_type"] == "conditional").sum()),
-            "full": int((rows["approval_type"] == "full").sum()),
-            "not_stated": int((rows["approval_type"] == "not_stated").sum()),
-            "first_approval": format_dated(first["approval_date"], first["date_precision"]),
+            "products": counts["n_products"],
+            "indications": counts["n_indications"],
+            "domestic": counts["n_domestic_products"],
+            "imported": counts["n_imported_products"],
+            "conditional": counts["n_conditional"],
+            "full": counts["n_full"],
+            "not_stated": counts["n_type_not_stated"],
+            "first_approval": counts["first_approval"],
         })
-        groups.append(_sources_of(rows))
+        groups.append(sources_in([rows]))
     columns = [by, "products", "indications", "domestic", "imported", "conditional", "full", "not_stated",
                "first_approval"]
     return cited_columns(pd.DataFrame(records, columns=columns), groups)
@@ -326,7 +320,7 @@ def grouped_overview(table: pd.DataFrame, by: str) -> pd.DataFrame:
             "first_approval": format_dated(rows["approval_date"].iloc[0], rows["date_precision"].iloc[0]),
             "_rank": min(rank.get(m, len(rank)) for m in modalities),
         })
-        groups.append(_sources_of(rows))
+        groups.append(sources_in([rows]))
     columns = [by, "modality", "product_labels", "products", "indications", "origin", "approval_types",
                "first_approval", "_rank"]
     frame = cited_columns(pd.DataFrame(records, columns=columns), groups)
