@@ -298,14 +298,17 @@ def build(layout: Layout, options: Options) -> None:
             builder = Builder(layout, options)
             params = resolve(layout.params_file, options.overrides, origin="review build -p")
             plans = builder.plan(params)
+            # With every notebook cached, one look at the site's inputs settles whether Sphinx
+            # is needed at all (and then its imports are not worth loading).
+            site_current = not any(plan.stale for plan in plans) and builder.site_is_current(params)
 
             def meanwhile() -> None:
                 builder.validate()
-                if any(plan.stale for plan in plans) or not builder.site_is_current(params):
+                if not site_current:
                     site.preload()
 
             builder.execute(plans, params, meanwhile)
-            compiled = builder.stage_and_compile(params)
+            compiled = False if site_current else builder.stage_and_compile(params)
             outputs = [layout.html.relative_to(layout.root).as_posix()]
             if options.pdf:
                 outputs.append((layout.pdf_dir / site.PDF_NAME).relative_to(layout.root).as_posix())
