@@ -34,10 +34,6 @@ AS_OF_SOURCE_PROPERTY = "asOfSource"
 _reads: dict[str, dict[str, str]] = {}
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 

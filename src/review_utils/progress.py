@@ -36,6 +36,3 @@ class Progress:
         counts = ", ".join(f"{n} {k}" for k, n in sorted(self.counts.items()))
         elapsed = time.monotonic() - self.started
         self._emit(f"review: {message} in {elapsed:.1f} s" + (f" (notebooks: {counts})" if counts else ""))
-
-    def error(self, message: str) -> None:
-        self._emit(message)
