@@ -197,19 +197,19 @@ STATED_COUNTS: dict[str, dict[str, Any]] = {
 }
 
 
-def count_as_of(table: pd.DataFrame, when: Any, modality: str | None = None, unit: str = "products",
-                origin: str | None = None, approval_type: str | None = None) -> int:
+def count_as_of(table: pd.DataFrame, when: Any, unit: str = "products", **filters: Any) -> int:
     """How many products (or indications) of an :func:`approved` table were approved on or
-    before ``when``. Dates known only as an upper bound count from that bound."""
+    before ``when``, among rows whose columns match ``filters`` (a value or a collection of
+    accepted values; ``None`` does not filter). Dates known only as an upper bound count from
+    that bound."""
     import pandas as pd
 
     rows = table[table["approval_date"] <= pd.Timestamp(when)]
-    if modality is not None:
-        rows = rows[rows["modality"] == modality]
-    if origin is not None:
-        rows = rows[rows["origin"] == origin]
-    if approval_type is not None:
-        rows = rows[rows["approval_type"] == approval_type]
+    for column, wanted in filters.items():
+        if wanted is None:
+            continue
+        accepted = [wanted] if isinstance(wanted, str) else list(wanted)
+        rows = rows[rows[column].isin(accepted)]
     return int(rows["product_id"].nunique()) if unit == "products" else int(len(rows))
 
 

@@ -16,6 +16,9 @@ Rule types understood in ``schema.rules``:
     the date must not be later than the publication date of the row's source.
 ``{"type": "requireAny", "fields": ["value", "value_low"]}``
     at least one of the fields must be filled in.
+``{"type": "claimEvidence"}``
+    every ``evidence`` cell of the claims ledger can be evaluated: items parse, the rows, columns
+    and claims they name exist, and units match (see :mod:`review_utils.audit`).
 ``{"type": "rangeWhen", "fields": ["value"], "when": {"field": "unit", "equals": "percent"}, "maximum": 100}``
     a bound that applies only to rows meeting a condition (a percentage is at most 100).
 
@@ -64,7 +67,7 @@ def validate_package(data_dir: Path) -> list[Problem]:
     for name, frame in frames.items():
         resource = package.resource(name)
         problems += _foreign_keys(resource, frame, package, frames)
-        problems += _rules(resource, frame, frames)
+        problems += _rules(resource, frame, frames, package)
     return sorted(set(problems), key=lambda p: (p.file, p.row or 0, p.column or "", p.rule))
 
 
@@ -174,7 +177,7 @@ def _foreign_keys(resource: Resource, frame, package: DataPackage, frames: dict)
     return out
 
 
-def _rules(resource: Resource, frame, frames: dict) -> list[Problem]:
+def _rules(resource: Resource, frame, frames: dict, package: DataPackage) -> list[Problem]:
     import pandas as pd
 
     out = []
@@ -220,6 +223,13 @@ def _rules(resource: Resource, frame, frames: dict) -> list[Problem]:
                 if not pd.isna(when) and limit is not None and not pd.isna(limit) and when > limit:
                     out.append(Problem(resource.display_path, int(index) + 2, field, _fmt(when), "date-after-source",
                                        f"{_fmt(when)} is later than its source {src!r} was published ({_fmt(limit)})"))
+        elif kind == "claimEvidence":
+            from .audit import RESOURCES_NEEDED, evidence_problems
+
+            missing = [name for name in RESOURCES_NEEDED if name not in frames]
+            if not missing:  # else those tables' own problems are already reported
+                keys = {name: package.resource(name).descriptor["schema"]["primaryKey"] for name in RESOURCES_NEEDED}
+                out += evidence_problems(frame, frames, keys, resource.display_path)
         else:
             out.append(Problem("data/datapackage.json", None, resource.name, kind, "unknown-rule",
                                f"resource {resource.name!r} declares an unknown rule type {kind!r}"))

@@ -1,0 +1,341 @@
+"""The claims audit: tolerance rules, evidence syntax, each status on small made-up ledgers, the
+validation of evidence cells, and the real ledger (every claim gets a status)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from conftest import REPO, copy_project, edit_csv, first_row, run_review, set_cell
+
+from review_utils import audit
+from review_utils import audit_report as report
+from review_utils.data import DataPackage
+
+EDITION = dt.date(2026, 1, 1)
+KEYS = {"claims": ["claim_id"], "sources": ["source_id"], "findings": ["finding_id"], "products": ["product_id"],
+        "approvals": ["approval_id"], "pipeline_stages": ["therapy_type", "stage", "source_id"]}
+
+
+# ----------------------------------------------------------------------------- tolerance rules
+def test_rounding_follows_the_last_written_digit():
+    assert audit.half_unit(28) == 0.5
+    assert audit.half_unit(41.7) == pytest.approx(0.05)
+    assert audit.half_unit(78.85) == pytest.approx(0.005)
+    assert audit.half_unit(1200000) == 0.5
+
+
+@pytest.mark.parametrize("stated, evidence, expected", [
+    ((28, None, None, "exact", "percent"), 100 * 10 / 36, True),      # 27.78 rounds to 28
+    ((28, None, None, "exact", "percent"), 27.4, False),
+    ((41.7, None, None, "exact", "percent"), 41.666, True),
+    ((41.7, None, None, "exact", "percent"), 41.6, False),
+    ((36, None, None, "exact", "count"), 36.4, False),                  # counts are exact
+    ((50, None, None, "over", "percent"), 50.0, False),                 # "over" excludes the number
+    ((50, None, None, "over", "percent"), 50.01, True),
+    ((50, None, None, "up_to", "percent"), 50.0, True),
+    ((60, None, None, "nearly", "count"), 60, False),                   # "nearly" is below, never at
+    ((60, None, None, "nearly", "count"), 55, True),
+    ((60, None, None, "nearly", "count"), 53, False),                   # more than NEARLY below
+    ((2000, None, None, "about", "count"), 2199, True),
+    ((2000, None, None, "about", "count"), 2250, False),
+    ((None, 79, 89, "range", "percent"), 89.4, True),
+    ((None, 79, 89, "range", "percent"), 70.8, False),
+])
+def test_agreement_of_a_stated_value_with_an_exact_one(stated, evidence, expected):
+    assert audit.agrees(audit.allowed(*stated[:4], unit=stated[4]), audit.Interval(evidence, evidence)) is expected
+
+
+def test_strict_wordings_around_the_same_number_exclude_each_other():
+    nearly = audit.allowed(60, None, None, "nearly", unit="count")
+    over = audit.allowed(60, None, None, "over", unit="count")
+    assert not audit.agrees(nearly, over)
+    assert audit.agrees(audit.allowed(50, None, None, "up_to"), audit.allowed(50, None, None, "exact"))
+
+
+def test_gap_between_written_values_and_from_a_range():
+    about = audit.nominal(1.0e9, None, None, "about")
+    assert audit.gap(audit.nominal(1.2e9, None, None, "exact"), 1.2e9, about, 1.0e9) == pytest.approx(-0.2e9)
+    assert audit.gap(audit.nominal(None, 79, 89, "range"), None, audit.Interval(70.8, 70.8), 70.8) == pytest.approx(-8.2)
+    assert audit.gap_words(-8.2, "percent", None) == "8.2 percentage points lower"
+    assert audit.gap_words(1, "count", 36) == "1 more"
+    assert audit.gap_words(-2, "year", 2023) == "2 years earlier"
+    assert audit.gap_words(-2e8, "USD", 1.2e9) == "200,000,000 USD lower (16.67 % of the stated value)"
+
+
+def test_amounts_and_wordings():
+    assert audit.worded(None, 79, 89, "range", "percent") == "79–89 %"
+    assert audit.worded(3.3e7, None, None, "over", "CNY") == "over 33,000,000 CNY"
+    assert audit.worded(2, None, None, "exact", "table number") == "Table 2"
+    assert audit.amount(100 * 5 / 12, "percent") == "41.67 %"
+
+
+# ----------------------------------------------------------------------------- evidence syntax
+def test_parse_every_kind_of_item():
+    items = audit.parse_evidence("row findings:F1; claim C002;calc 100 * {findings:F1.numerator} / {findings:F1.denominator};"
+                                 " count products modality=CAR-T, origin=domestic|imported")
+    assert [i.kind for i in items] == ["row", "claim", "calc", "count"]
+    assert items[0].refs == (audit.Ref("findings", "F1"),)
+    assert items[1].claim_id == "C002"
+    assert [str(r) for r in items[2].refs] == ["findings:F1.numerator", "findings:F1.denominator"]
+    assert items[3].unit == "products" and items[3].filters == (("modality", ("CAR-T",)), ("origin", ("domestic", "imported")))
+    assert audit.parse_evidence(None) == [] and audit.parse_evidence(" ; ") == []
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("lookup findings:F1", "starts with row, claim, calc or count"),
+    ("claim F001", "names one claim id"),
+    ("calc 100 * 3", "needs at least one cell"),
+    ("calc __import__('os') + {findings:F1.value}", "only numbers, cells"),
+    ("count drugs modality=CAR-T", "count products"),
+    ("count products modality", "FIELD=VALUE"),
+    ("row findings", "row resource:KEY"),
+])
+def test_bad_items_say_what_to_write(text, fragment):
+    with pytest.raises(audit.EvidenceError) as caught:
+        audit.parse_evidence(text)
+    assert fragment in str(caught.value)
+
+
+# ----------------------------------------------------------------------------- made-up ledgers
+def claims_frame(rows: list[dict]) -> pd.DataFrame:
+    base = {"locator": "p1", "quantity": "q", "stated_value": None, "value_low": None, "value_high": None,
+            "qualifier": "exact", "unit": "percent", "claim_date": None, "date_precision": None, "evidence": None,
+            "needed": None, "correction": None, "correction_source_id": None, "note": None}
+    frame = pd.DataFrame([{**base, **row} for row in rows])
+    frame["claim_date"] = pd.to_datetime(frame["claim_date"])
+    return frame
+
+
+def tables(claims: pd.DataFrame, *, findings: list[dict] = (), approvals: list[dict] = (), products: list[dict] = (),
+           hidden_findings: list[dict] = ()) -> audit.Tables:
+    sources = pd.DataFrame({"source_id": ["doc", "other", "dated"],
+                            "published": pd.to_datetime([None, None, "2024-06-01"])})
+    finding_cols = ["finding_id", "value", "value_low", "value_high", "qualifier", "unit", "numerator", "denominator",
+                    "source_id", "locator"]
+    shown = pd.DataFrame(list(findings), columns=finding_cols)
+    whole = pd.DataFrame(list(findings) + list(hidden_findings), columns=finding_cols)
+    products = pd.DataFrame(list(products), columns=["product_id", "modality", "origin", "source_id", "locator", "note",
+                                                       "brand_en"])
+    approvals = pd.DataFrame(list(approvals), columns=["approval_id", "product_id", "approval_date", "date_precision",
+                                                         "approval_type", "source_id", "locator", "note"])
+    approvals["approval_date"] = pd.to_datetime(approvals["approval_date"])
+    frames = {"claims": claims, "sources": sources, "findings": shown, "products": products, "approvals": approvals}
+    everything = {**frames, "findings": whole}
+    return audit.Tables(frames, everything, KEYS, EDITION)
+
+
+def status(frame: pd.DataFrame, claim_id: str) -> pd.Series:
+    return frame.set_index("claim_id").loc[claim_id]
+
+
+def test_reproduced_by_recomputing_a_percentage():
+    claims = claims_frame([{"claim_id": "C001", "source_id": "doc", "stated_value": 28, "check_method": "recompute",
+                            "evidence": "calc 100 * {findings:F1.numerator} / {findings:F1.denominator}"}])
+    found = audit.audit(tables(claims, findings=[{"finding_id": "F1", "numerator": 10, "denominator": 36,
+                                                  "source_id": "doc", "unit": "percent"}]))
+    row = status(found, "C001")
+    assert row["status"] == "reproduced" and row["status_label"] == "reproduced"
+    assert row["evidence"] == "recomputed 100 × 10 ÷ 36 = 27.78 %" and row["difference"] == ""
+    assert bool(row["internal"]) is True
+
+
+def test_differs_when_the_percentage_does_not_follow_from_the_amounts():
+    claims = claims_frame([{"claim_id": "C001", "source_id": "doc", "stated_value": 50, "check_method": "recompute",
+                            "evidence": "calc 100 * {findings:F1.numerator} / {findings:F1.denominator}"}])
+    found = audit.audit(tables(claims, findings=[{"finding_id": "F1", "numerator": 5, "denominator": 12,
+                                                  "source_id": "doc", "unit": "percent"}]))
+    row = status(found, "C001")
+    assert row["status"] == "differs"
+    assert row["difference"].startswith("8.33 percentage points lower")
+
+
+def test_the_same_quantity_stated_twice_differently_differs():
+    claims = claims_frame([
+        {"claim_id": "C001", "source_id": "doc", "stated_value": 60, "qualifier": "nearly", "unit": "count",
+         "check_method": "compare", "evidence": "claim C002"},
+        {"claim_id": "C002", "source_id": "doc", "stated_value": 60, "qualifier": "over", "unit": "count",
+         "check_method": "compare", "evidence": "claim C001"},
+        {"claim_id": "C003", "source_id": "doc", "stated_value": 60, "qualifier": "over", "unit": "count",
+         "check_method": "compare", "evidence": "claim C002"},
+    ])
+    found = audit.audit(tables(claims))
+    assert status(found, "C001")["status"] == "differs" and status(found, "C002")["status"] == "differs"
+    assert "wordings exclude each other" in status(found, "C001")["difference"]
+    assert status(found, "C003")["status"] == "reproduced"
+
+
+def test_contradicted_names_both_sources_and_outranks_differs():
+    claims = claims_frame([
+        {"claim_id": "C001", "source_id": "doc", "stated_value": 89.6, "check_method": "compare",
+         "evidence": "row findings:F2; calc {findings:F1.value} + 1", "correction": "registered as NCT0",
+         "correction_source_id": "other"},
+        {"claim_id": "C002", "source_id": "doc", "stated_value": 96, "check_method": "compare", "evidence": "row findings:F2"},
+    ])
+    findings = [{"finding_id": "F1", "value": 50, "source_id": "doc", "unit": "percent", "qualifier": "exact"},
+                {"finding_id": "F2", "value": 96.0, "source_id": "other", "unit": "percent", "qualifier": "exact",
+                 "locator": "table 2"}]
+    found = audit.audit(tables(claims, findings=findings))
+    row = status(found, "C001")
+    assert row["status"] == "contradicted" and row["status_label"] == "contradicted by another source"
+    assert row["source_id"] == "doc" and row["evidence_source_id"] == "other"
+    assert "other F2 (table 2): 96 %" in row["evidence"]
+    assert "6.4 percentage points higher (other F2 (table 2))" in row["difference"]
+    assert row["correction"] == "registered as NCT0" and row["correction_source_id"] == "other"
+    assert status(found, "C002")["status"] == "reproduced"  # agreeing with another source
+
+
+def test_not_checkable_by_ledger_and_when_evidence_is_after_the_edition():
+    claims = claims_frame([
+        {"claim_id": "C001", "source_id": "doc", "stated_value": 65, "check_method": "not_checkable",
+         "needed": "the preclinical data"},
+        {"claim_id": "C002", "source_id": "doc", "stated_value": 96, "check_method": "compare", "evidence": "row findings:F9"},
+    ])
+    later = [{"finding_id": "F9", "value": 90.0, "source_id": "other", "unit": "percent", "qualifier": "exact"}]
+    found = audit.audit(tables(claims, hidden_findings=later))
+    assert status(found, "C001")["status"] == "not_checkable" and status(found, "C001")["needed"] == "the preclinical data"
+    assert status(found, "C002")["status"] == "not_checkable"
+    assert "not known by the edition date" in status(found, "C002")["evidence"]
+
+
+PRODUCTS = [{"product_id": "a", "modality": "CAR-T", "origin": "imported", "source_id": "other"},
+            {"product_id": "b", "modality": "CAR-T", "origin": "domestic", "source_id": "other"},
+            {"product_id": "c", "modality": "gene therapy", "origin": "domestic", "source_id": "other"}]
+APPROVALS = [{"approval_id": "A1", "product_id": "a", "approval_date": "2021-06-22", "approval_type": "full", "source_id": "other"},
+             {"approval_id": "A2", "product_id": "b", "approval_date": "2023-03-01", "approval_type": "conditional", "source_id": "other"},
+             {"approval_id": "A3", "product_id": "b", "approval_date": "2024-03-01", "approval_type": "conditional", "source_id": "other"},
+             {"approval_id": "A4", "product_id": "c", "approval_date": "2025-01-01", "approval_type": "full", "source_id": "other"}]
+
+
+def test_recounts_hold_for_a_date():
+    claims = claims_frame([
+        # dated claim: two CAR-T products by 2024-12-31 -> reproduced
+        {"claim_id": "C001", "source_id": "doc", "stated_value": 2, "unit": "count", "claim_date": "2024-12-31",
+         "date_precision": "year", "check_method": "recount", "evidence": "count products modality=CAR-T"},
+        # the same number dated earlier -> differs, with the period in which it held
+        {"claim_id": "C002", "source_id": "doc", "stated_value": 2, "unit": "count", "claim_date": "2022-12-31",
+         "date_precision": "year", "check_method": "recount", "evidence": "count products modality=CAR-T"},
+        # undated claim from a dated source: counted on the source's publication date
+        {"claim_id": "C003", "source_id": "dated", "stated_value": 3, "unit": "count", "check_method": "recount",
+         "evidence": "count indications modality=CAR-T"},
+        # undated claim, undated source: it held once, so it is reproduced for that period
+        {"claim_id": "C004", "source_id": "doc", "stated_value": 1, "unit": "count", "check_method": "recount",
+         "evidence": "count products modality=CAR-T, origin=imported|domestic"},
+    ])
+    found = audit.audit(tables(claims, products=PRODUCTS, approvals=APPROVALS))
+    assert status(found, "C001")["status"] == "reproduced"
+    assert status(found, "C001")["holds_for"] == "2024-12-31 (stated (year))"
+    assert "held 2023-03-01 to 2026-01-01" in status(found, "C001")["evidence"]
+    assert status(found, "C002")["status"] == "differs" and status(found, "C002")["difference"].startswith("1 fewer")
+    assert status(found, "C003")["status"] == "reproduced"
+    assert status(found, "C003")["holds_for"] == "2024-06-01 (source's publication date)"
+    assert status(found, "C004")["status"] == "reproduced"
+    assert "held 2021-06-22 to 2023-02-28" in status(found, "C004")["evidence"]
+
+
+def test_counts_by_status_and_source_cover_every_status():
+    claims = claims_frame([
+        {"claim_id": "C001", "source_id": "doc", "stated_value": 1, "check_method": "not_checkable", "needed": "x"},
+        {"claim_id": "C002", "source_id": "other", "stated_value": 1, "check_method": "not_checkable", "needed": "x"}])
+    found = audit.audit(tables(claims))
+    assert audit.counts(found).iloc[0].to_dict() == {"reproduced": 0, "differs": 0, "contradicted": 0, "not_checkable": 2}
+    table = report.by_source(found, {"doc": "Document"})
+    assert list(table["document"]) == ["Document", "other", "all documents"]
+    assert list(table["total"]) == [1, 1, 2]
+
+
+# ----------------------------------------------------------------------------- validation of evidence cells
+def test_every_unreadable_evidence_cell_is_a_problem_naming_row_and_rule():
+    claims = claims_frame([
+        {"claim_id": "C001", "source_id": "doc", "stated_value": 1, "check_method": "compare", "evidence": "row findings:F404"},
+        {"claim_id": "C002", "source_id": "doc", "stated_value": 1, "check_method": "compare", "evidence": "row findings:F1"},
+        {"claim_id": "C003", "source_id": "doc", "stated_value": 1, "check_method": "not_checkable"},
+        {"claim_id": "C004", "source_id": "doc", "stated_value": 1, "check_method": "compare", "evidence": "claim C004"},
+        {"claim_id": "C005", "source_id": "doc", "stated_value": 1, "check_method": "recompute",
+         "evidence": "calc {findings:F1.numerator} / 2"},
+        {"claim_id": "C006", "source_id": "doc", "stated_value": 1, "unit": "count", "check_method": "recount",
+         "evidence": "count products colour=red"},
+        {"claim_id": "C007", "source_id": "doc", "stated_value": 1, "check_method": "recount", "evidence": ""},
+        {"claim_id": "C008", "source_id": "doc", "stated_value": 1, "check_method": "compare", "evidence": "row nowhere:X1"},
+    ])
+    findings = pd.DataFrame([{"finding_id": "F1", "value": 3.0, "unit": "count", "qualifier": "exact", "source_id": "o",
+                              "numerator": None, "value_low": None, "value_high": None, "denominator": None}])
+    frames = {"claims": claims, "findings": findings, "products": pd.DataFrame(columns=["product_id", "modality"]),
+              "approvals": pd.DataFrame(columns=["approval_id", "product_id"]), "sources": pd.DataFrame(columns=["source_id"])}
+    problems = audit.evidence_problems(claims, frames, KEYS)
+    found = [(p.row, p.column, p.rule, p.message) for p in problems]
+    assert found == [
+        (2, "evidence", "claim-evidence", "no row 'F404' in findings (key: finding_id)"),
+        (3, "evidence", "claim-evidence", "findings:F1 is in count, this claim in percent; compare like with like"),
+        (4, "needed", "claim-needed", "say what data would be needed to check this claim (check_method is not_checkable)"),
+        (5, "evidence", "claim-evidence", "a claim cannot be its own evidence"),
+        (6, "evidence", "claim-evidence", "findings:F1.numerator is empty; a calc needs a number there"),
+        (7, "evidence", "claim-evidence", "count filter 'colour' is not a column of products.csv or approvals.csv"),
+        (8, "evidence", "claim-evidence",
+         "check_method recount needs evidence items (row, claim, calc or count), or use not_checkable"),
+        (9, "evidence", "claim-evidence",
+         "'nowhere' is not a resource the audit reads (" + ", ".join(audit.RESOURCES_NEEDED) + ")"),
+    ]
+    assert all(p.file == "data/claims.csv" for p in problems)
+
+
+def test_review_validate_reports_a_broken_evidence_cell(tmp_path):
+    project = copy_project(tmp_path / "project")
+    path = project / "data/claims.csv"
+    number, _ = first_row(path, lambda r: r["evidence"].startswith("row efficacy:"))
+    edit_csv(path, set_cell(number, "evidence", "row efficacy:R999"))
+    result = run_review(project, "validate")
+    assert result.returncode == 1
+    assert (f"data/claims.csv row {number}, column evidence: no row 'R999' in efficacy (key: result_id) "
+            "[claim-evidence]") in result.stderr
+
+
+# ----------------------------------------------------------------------------- the real ledger
+@pytest.fixture(scope="module")
+def real_verdicts() -> tuple[pd.DataFrame, pd.DataFrame]:
+    package = DataPackage(REPO / "data")
+    edition = dt.date.fromisoformat("2026-11-23")
+    keys = {n: package.resource(n).descriptor["schema"]["primaryKey"] for n in audit.RESOURCES_NEEDED}
+    verdicts = audit.audit(audit.load_tables(lambda n: package.load(n, as_of=edition), package.load, keys, edition))
+    return verdicts, package.load("claims", as_of=edition)
+
+
+def test_every_real_claim_gets_a_status_with_its_evidence(real_verdicts):
+    verdicts, claims = real_verdicts
+    assert sorted(verdicts["claim_id"]) == sorted(claims["claim_id"])
+    assert set(verdicts["status"]) <= set(audit.STATUSES)
+    checked = verdicts[verdicts["status"] != "not_checkable"]
+    assert (checked["evidence"] != "").all()
+    assert (verdicts.loc[verdicts["status"] == "not_checkable", "needed"] != "").all()
+    flagged = verdicts[verdicts["status"].isin(["differs", "contradicted"])]
+    assert (flagged["difference"] != "").all()
+    contradicted = verdicts[verdicts["status"] == "contradicted"]
+    assert contradicted["evidence_source_id"].notna().all()
+    assert all(set(other.split("; ")) - {src}   # another source is named beside the claim's own
+               for src, other in zip(contradicted["source_id"], contradicted["evidence_source_id"]))
+
+
+def test_real_ledger_statuses_follow_the_data(real_verdicts, tmp_path):
+    """Changing the evidence row changes the status: the status is computed, not stored."""
+    verdicts, _ = real_verdicts
+    c004 = status(verdicts, "C004")
+    assert c004["status"] == "contradicted"  # FUMANBA-1: stated 89.6 %, public report 96 %
+    project = copy_project(tmp_path / "project")
+    path = project / "data/efficacy.csv"
+    number, _ = first_row(path, lambda r: r["result_id"] == "R14")
+    edit_csv(path, set_cell(number, "value", "89.6"))
+    package = DataPackage(project / "data")
+    keys = {n: package.resource(n).descriptor["schema"]["primaryKey"] for n in audit.RESOURCES_NEEDED}
+    edition = dt.date(2026, 11, 23)
+    again = audit.audit(audit.load_tables(lambda n: package.load(n, as_of=edition), package.load, keys, edition))
+    assert status(again, "C004")["status"] == "reproduced"
+
+
+def test_an_early_edition_audits_only_claims_known_then(real_verdicts):
+    package = DataPackage(REPO / "data")
+    keys = {n: package.resource(n).descriptor["schema"]["primaryKey"] for n in audit.RESOURCES_NEEDED}
+    edition = dt.date(2024, 12, 31)
+    early = audit.audit(audit.load_tables(lambda n: package.load(n, as_of=edition), package.load, keys, edition))
+    assert 0 < len(early) < len(real_verdicts[0])
+    assert set(early["status"]) <= set(audit.STATUSES)
