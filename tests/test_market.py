@@ -78,10 +78,10 @@ def test_select_keeps_the_requested_order_and_skips_absent_rows():
 def test_checks_match_claims_on_source_value_and_unit():
     claims = pd.DataFrame({"claim_id": ["C2", "C1", "C3"], "source_id": ["news", "news", "news"],
                            "stated_value": [33.0, 33.0, 50.0], "unit": ["percent", "percent", "count"],
-                           "status": ["confirmed", "unverified", "confirmed"]})
+                           "status_label": ["reproduced", "not checkable from available data", "reproduced"]})
     sources = pd.DataFrame({"source_id": ["news", "pr"], "kind": ["news", "company_release"]})
     checked = mk.with_checks(market(ROWS), claims, sources).set_index("figure_id")
-    assert checked.loc["MF12", "check"] == "unverified (C1)"     # first claim by key
+    assert checked.loc["MF12", "check"] == "not checkable from available data (C1)"  # first by key
     assert checked.loc["MF02", "check"] == "not checked"         # 50 percent != 50 count
     assert checked.loc["MF22", "source_kind"] == "company release"
 

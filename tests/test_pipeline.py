@@ -106,10 +106,10 @@ def test_cart_approved_statements_side_by_side():
     findings = pd.DataFrame({"finding_id": ["F032", "F033", "F099"], "value": [6.0, 9.0, 1.0],
                              "quantity": ["products", "indications", "other"], "source_id": ["brief"] * 3,
                              "locator": ["t"] * 3})
-    claims = pd.DataFrame({"claim_id": ["C055"], "status": ["contradiction"]})
+    claims = pd.DataFrame({"claim_id": ["C055"], "status_label": ["differs"]})
     table = pl.cart_approved_statements(cells, findings, claims)
     assert list(table["count"]) == [9, 6, 9]
-    assert table["check"].iloc[0] == "C055: contradiction"
+    assert table["check"].iloc[0] == "C055: differs"
     empty = pl.cart_approved_statements(pl.stage_cells(stages([])), findings.iloc[0:0], claims.iloc[0:0])
     assert empty.empty
 

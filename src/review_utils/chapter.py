@@ -174,10 +174,12 @@ def start(stem: str, out_dir: Path | str | None = None, **given: Any) -> Chapter
 
 
 def sources_in(frames: Sequence[pd.DataFrame]) -> list[str]:
-    """Every id in columns named ``source_id`` or ``*_source_id`` (a row may cite several)."""
+    """Every id in columns named ``source_id`` or ``*_source_id`` (a row may cite several, in
+    several such columns or as ``a; b`` in one cell)."""
     ids: set[str] = set()
     for frame in frames:
         for column in frame.columns:
             if column == "source_id" or str(column).endswith("_source_id"):
-                ids.update(frame[column].dropna().astype(str))
+                for cell in frame[column].dropna().astype(str):
+                    ids.update(part.strip() for part in cell.split(";") if part.strip())
     return sorted(ids)

@@ -93,17 +93,18 @@ def date_shown(when: Any, precision: Any) -> str:
     return f"by {text}" if precision == "not_later_than" else text
 
 
-def with_checks(market: pd.DataFrame, claims: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
-    """Market rows with the kind of their source and the outcome of any recorded check.
+def with_checks(market: pd.DataFrame, verdicts: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+    """Market rows with the kind of their source and the audit's status for the same figure.
 
-    A claim checks a figure when it has the same source, stated value and unit (the first such
-    claim by key). ``source_kind`` comes from data/sources.csv.
+    ``verdicts`` is :func:`review_utils.audit.audit`'s table; a claim checks a figure when it has
+    the same source, stated value and unit (the first such claim by key). ``source_kind`` comes
+    from data/sources.csv.
     """
     frame = shown(market)
-    checks = claims.dropna(subset=["stated_value"]).sort_values("claim_id")
+    checks = verdicts.dropna(subset=["stated_value"]).sort_values("claim_id")
     lookup: dict[tuple, str] = {}
     for row in checks.itertuples():
-        lookup.setdefault((row.source_id, float(row.stated_value), row.unit), f"{row.status.replace('_', ' ')} ({row.claim_id})")
+        lookup.setdefault((row.source_id, float(row.stated_value), row.unit), f"{row.status_label} ({row.claim_id})")
     frame["check"] = [lookup.get((r.source_id, float(r.value), r.unit), "not checked") if not _missing(r.value) else "not checked"
                       for r in frame.itertuples()]
     kinds = dict(zip(sources["source_id"], sources["kind"]))

@@ -201,16 +201,17 @@ def reasons_table(reasons: pd.DataFrame) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- CAR-T "approved"
-def cart_approved_statements(cells: pd.DataFrame, findings: pd.DataFrame, claims: pd.DataFrame,
+def cart_approved_statements(cells: pd.DataFrame, findings: pd.DataFrame, verdicts: pd.DataFrame,
                              finding_ids: tuple[str, ...] = ("F032", "F033"),
                              claim_id: str = "C055") -> pd.DataFrame:
     """The regulator's CAR-T 'approved' numbers side by side: the figure-1 cell and the text's
-    product and indication counts, with the check recorded in the claims table."""
+    product and indication counts, with the claims audit's status for the cell
+    (``verdicts``: :func:`review_utils.audit.audit`'s table)."""
     import pandas as pd
 
     rows = []
     cell = cells[(cells["therapy_type"] == "CAR-T") & (cells["stage"] == "approved") & cells["given"]]
-    status = claims.loc[claims["claim_id"] == claim_id, "status"]
+    status = verdicts.loc[verdicts["claim_id"] == claim_id, "status_label"]
     check = f"{claim_id}: {status.iloc[0]}" if len(status) else ""
     for _, row in cell.iterrows():
         rows.append({"statement": "Stage chart, CAR-T row, 'approved' column", "count": int(row["count"]),
