@@ -125,3 +125,22 @@ def internal(verdicts: pd.DataFrame) -> pd.DataFrame:
 def dated_counts(verdicts: pd.DataFrame) -> pd.DataFrame:
     """Counts recounted from the approvals table, with the date each holds for."""
     return verdicts[verdicts["holds_for"] != ""].reset_index(drop=True)
+
+
+def ledger_view(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """The whole ledger with evidence, gap and data needed in one column, so that the table
+    stays readable in print (the CSV download keeps them apart)."""
+    frame = verdicts.copy()
+    shown = []
+    for _, row in frame.iterrows():
+        if row["status"] == "not_checkable" and row["needed"]:
+            text = f"Needed: {row['needed']}"
+            if row["evidence"]:
+                text = f"{row['evidence']}. {text}"
+        else:
+            text = row["evidence"]
+            if row["difference"]:
+                text += f". Gap: {row['difference']}"
+        shown.append(text)
+    frame["evidence_shown"] = shown
+    return frame
