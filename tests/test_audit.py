@@ -339,3 +339,31 @@ def test_an_early_edition_audits_only_claims_known_then(real_verdicts):
     early = audit.audit(audit.load_tables(lambda n: package.load(n, as_of=edition), package.load, keys, edition))
     assert 0 < len(early) < len(real_verdicts[0])
     assert set(early["status"]) <= set(audit.STATUSES)
+
+
+# ----------------------------------------------------------------------------- in the built book
+def test_audit_chapter_in_the_site_and_the_pdf(built):
+    import re
+    import subprocess
+
+    from test_book_build import default_as_of, page_text
+
+    package = DataPackage(built / "data")
+    edition = dt.date.fromisoformat(default_as_of(built))
+    keys = {n: package.resource(n).descriptor["schema"]["primaryKey"] for n in audit.RESOURCES_NEEDED}
+    verdicts = audit.audit(audit.load_tables(lambda n: package.load(n, as_of=edition), package.load, keys, edition))
+    n = audit.counts(verdicts).iloc[0]
+    sentence = (f"the ledger holds {len(verdicts)} claims from {verdicts['source_id'].nunique()} documents. Of these, "
+                f"{n['reproduced']} are reproduced, {n['differs']} differ from what the data give, {n['contradicted']} are "
+                f"contradicted by another source, and {n['not_checkable']} cannot be checked")
+    text = page_text(built, "book/audit.html")
+    assert sentence in text
+    notes = text[text.index("Claims that differ or are contradicted #"):text.index("Corrections from the public record #")]
+    assert sorted(set(re.findall(r"\bC\d{3}[a-z]?(?=, (?:differs|contradicted))", notes))) == sorted(report.flagged(verdicts)["claim_id"])
+    raw = (built / "_build/html/book/audit.html").read_text(encoding="utf-8")
+    ledger = raw[raw.index('id="tbl-audit-claims"'):].split("</table>")[0]
+    assert ledger.count("<tr") == len(verdicts) + 1
+    pdf = subprocess.run(["pdftotext", str(built / "_build/pdf/cart-china-review.pdf"), "-"], capture_output=True,
+                         text=True, check=True).stdout
+    flat = re.sub(r"\s+", " ", re.sub(r"(\w)-\n(\w)", r"\1\2", pdf))  # undo LaTeX's hyphenation at line ends
+    assert "Audit: do the sources" in flat and sentence in flat
