@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import execute, site
-from .data import DataPackage, canonical_json
+from .data import FILE_READ_PREFIX, DataPackage, canonical_json, file_fingerprint
 from .errors import NotebookError, ReviewError
 from .lock import build_lock
 from .params import resolve, to_json
@@ -260,13 +260,23 @@ class Builder:
         if record.key != key:
             return True, "source, parameters or code changed"
         for name, fingerprint in record.reads.items():
-            try:
-                current = self.package.resource(name).fingerprint()
-            except (ReviewError, OSError):
-                return True, f"data resource {name} is gone"
+            current, shown = self._read_fingerprint(name)
+            if current is None:
+                return True, f"{shown} is gone"
             if current != fingerprint:
-                return True, f"data/{self.package.resource(name).descriptor['path']} changed"
+                return True, f"{shown} changed"
         return False, "up to date"
+
+    def _read_fingerprint(self, name: str) -> tuple[str | None, str]:
+        """The current fingerprint of something a notebook read (None if it is gone), and its name."""
+        if name.startswith(FILE_READ_PREFIX):
+            rel = name[len(FILE_READ_PREFIX):]
+            return file_fingerprint(self.layout.root / rel), rel
+        try:
+            resource = self.package.resource(name)
+            return resource.fingerprint(), resource.display_path
+        except (ReviewError, OSError):
+            return None, f"data resource {name}"
 
     def _data_fingerprint(self) -> str:
         files = [self.layout.descriptor] + [p for p in self.layout.data.rglob("*") if p.is_file() and p != self.layout.descriptor]
