@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -145,6 +146,10 @@ def _sphinx(stage: Path, sphinx_dir: Path, builder: str, *, strict: bool, today:
     from . import sphinx_speed
 
     sphinx_speed.install()  # same output, fewer repeated lookups (see the module)
+    # sphinxcontrib-bibtex parses a citation's key list recursively, one level per key: a table
+    # citing about a thousand sources (the benchmark's 100x data package) exceeds Python's
+    # default limit. The recursion is in Python code only, so a higher limit is safe.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 50_000))
     outdir, doctrees = sphinx_dir / builder, sphinx_dir / f"doctrees-{builder}"
     shutil.rmtree(outdir, ignore_errors=True)
     ok = False
