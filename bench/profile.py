@@ -86,7 +86,8 @@ def notebooks(root: Path) -> None:
 
     os.environ.update(B.KERNEL_ENV)
     os.environ["REVIEW_ROOT"] = str(root)
-    print(f"\none notebook at a time (warm kernels: {'off' if os.environ.get('REVIEW_WARM_KERNELS') == '0' else 'on'})")
+    warm = os.environ.get("REVIEW_WARM_KERNELS") != "0"
+    print(f"\none notebook at a time (warm kernels: {'on' if warm else 'off'})")
     print(f"  {'notebook':<24} {'total':>6} {'cells':>6} {'kernel':>7} {'1st cell':>8}")
     sums = [0.0, 0.0]
     for path in site.notebooks(Layout(root)):
@@ -94,7 +95,7 @@ def notebooks(root: Path) -> None:
             start = time.perf_counter()
             pm.execute_notebook(str(path), f"{work}/out.ipynb", parameters={}, cwd=work, kernel_name=execute.KERNEL,
                                 progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-                                kernel_manager_class=execute.ipc_kernel_manager(), shutdown_kernel="immediate")
+                                kernel_manager_class=execute.ipc_kernel_manager(warm=warm), shutdown_kernel="immediate")
             total = time.perf_counter() - start
             cells = [c["metadata"].get("papermill", {}).get("duration") or 0.0
                      for c in json.loads(Path(f"{work}/out.ipynb").read_text())["cells"] if c["cell_type"] == "code"]

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import execute, site
+from . import execute, kernels, site
 from .data import FILE_READ_PREFIX, DataPackage, canonical_json, file_fingerprint
 from .errors import NotebookError, ReviewError
 from .lock import build_lock
@@ -127,13 +127,14 @@ class Builder:
         running: dict[Future, Plan] = {}
         failures: list[str] = []
         parameters = to_json(params)
+        warm = kernels.worth_it(len(todo), self.options.jobs)  # see review_utils.kernels
         gate_open = False
         while queue or running:
             while queue and len(running) < max(1, self.options.jobs):
                 plan = queue.pop(0)
                 work = self._fresh_dir(self.layout.state / "work" / plan.source.stem)
                 job = {"source": str(plan.source), "output": str(work / plan.source.name),
-                       "cwd": str(work), "parameters": parameters}
+                       "cwd": str(work), "parameters": parameters, "warm": warm}
                 running[pool.submit(execute.run, job)] = plan
                 self.progress.notebook(plan.rel, "running", detail=f"({plan.reason})")
             if not gate_open:
