@@ -56,9 +56,18 @@ class Recorder:
     def __init__(self):
         self.runs: list[dict] = []
         self.scenarios: dict[str, dict] = {}
+        self.failures: list[str] = []
 
     def describe(self, name: str, description: str, **meta) -> None:
         self.scenarios.setdefault(name, {"description": description, **meta})
+
+    def attempt(self, group: str, run, *args) -> None:
+        """Run one group of scenarios; a failure is recorded and the benchmark goes on."""
+        try:
+            run(*args)
+        except sc.BenchError as exc:
+            self.failures.append(f"{group}: {str(exc)[:2000]}")
+            log(f"FAILED {group}: {str(exc)[:400]}")
 
     def add(self, name: str, repeat: int, seconds: float) -> None:
         self.runs.append({"scenario": name, "repeat": repeat, "seconds": round(seconds, 3)})
@@ -185,14 +194,14 @@ def main() -> None:
             for group in order:
                 with tempfile.TemporaryDirectory(dir=tmp) as one:
                     if group == "review":
-                        run_review_chain(rec, Path(one), repeat, args.quick)
+                        rec.attempt(group, run_review_chain, rec, Path(one), repeat, args.quick)
                     elif group == "jb_force" or not args.quick:
-                        run_jb(rec, Path(one), repeat, group.removeprefix("jb_"))
+                        rec.attempt(group, run_jb, rec, Path(one), repeat, group.removeprefix("jb_"))
         if not args.no_scale:
             for repeat in range(1, args.scale_repeat + 1):
                 log(f"scale repeat {repeat}/{args.scale_repeat}")
                 with tempfile.TemporaryDirectory(dir=tmp) as one:
-                    run_scale(rec, Path(one), repeat, factors, data_factor, jb_scale)
+                    rec.attempt("scale", run_scale, rec, Path(one), repeat, factors, data_factor, jb_scale)
     about["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     command = "bench/build.py " + " ".join(sys.argv[1:])
     report = {
@@ -205,6 +214,7 @@ def main() -> None:
         "machine": about,
         "scenarios": rec.scenarios,
         "runs": rec.runs,
+        "failures": rec.failures,
     }
     results = benchmark.from_dict(report, str(out))
     report["summary"] = {
@@ -225,6 +235,8 @@ def main() -> None:
               f"limit {v.target.limit:g}: {'met' if v.met else 'NOT met'}")
     for s in benchmark.slopes(results):
         print(f"{s.scenario:<18} {s.notebooks:5d} notebooks  {s.per_notebook:.3f} s per notebook")
+    for failure in rec.failures:
+        print(f"FAILED {failure.splitlines()[0]}")
     print(f"wrote {out} after {report['duration_s']:.0f} s")
 
 
