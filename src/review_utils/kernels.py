@@ -70,6 +70,7 @@ class ForkedKernel:
     def __init__(self, pid: int):
         self.pid = pid
         self.returncode: int | None = None
+        self._signalled: int | None = None  # the fatal signal we sent, if any
         self._pidfd = os.pidfd_open(pid)
 
     def poll(self) -> int | None:
@@ -87,7 +88,7 @@ class ForkedKernel:
     def _exited(self) -> None:
         # The exit status belongs to the kernel parent, which reaps it; a kernel that ended on
         # its own is reported as a failure to the caller, the way a dead kernel should be.
-        self.returncode = self._killed_with if hasattr(self, "_killed_with") else 1
+        self.returncode = -self._signalled if self._signalled else 1
         os.close(self._pidfd)
 
     def send_signal(self, signum: int) -> None:
@@ -97,7 +98,7 @@ class ForkedKernel:
             except ProcessLookupError:
                 return
             if signum in (signal.SIGKILL, signal.SIGTERM):
-                self._killed_with = -signum
+                self._signalled = signum
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
@@ -241,10 +242,15 @@ def serve() -> None:
     try:
         for line in sys.stdin:
             request = json.loads(line)
-            read_end, write_end = os.pipe()
             sys.stdout.flush()
             sys.stderr.flush()
-            pid = os.fork()
+            try:
+                read_end, write_end = os.pipe()
+                pid = os.fork()
+            except OSError as exc:  # e.g. out of processes: the worker starts this kernel itself
+                sys.stdout.write(json.dumps({"error": str(exc)}) + "\n")
+                sys.stdout.flush()
+                continue
             if pid == 0:
                 os.close(read_end)
                 _child(request, write_end)
