@@ -262,3 +262,27 @@ def test_a_warm_kernel_gives_the_same_notebook_as_a_fresh_one(tmp_path, monkeypa
     assert outputs["fresh"][1]  # the chapter wrote its figures and downloads
     assert outputs["warm"] == outputs["fresh"]
     assert outputs["warm_again"] == outputs["fresh"]
+
+
+def test_a_recorded_file_outside_data_makes_its_reader_stale_when_it_changes(tmp_path):
+    from conftest import SMALL_BOOK, copy_project
+
+    from review_utils.build import Builder, Options
+    from review_utils.data import file_fingerprint
+    from review_utils.paths import Layout
+
+    root = copy_project(tmp_path / "book", SMALL_BOOK)
+    results = root / "bench/results/latest.json"
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text('{"a": 1}', encoding="utf-8")
+    builder = Builder(Layout(root), Options(overrides={}))
+    stem = "benchmark"
+    (builder.cache / stem).mkdir(parents=True)
+    (builder.cache / stem / f"{stem}.ipynb").write_text("{}", encoding="utf-8")
+    builder.state.notebooks["book/benchmark.ipynb"] = NotebookRecord(
+        "key", {"file:bench/results/latest.json": file_fingerprint(results)}, 1.0)
+    assert builder._staleness("book/benchmark.ipynb", stem, "key") == (False, "up to date")
+    results.write_text('{"a": 2}', encoding="utf-8")
+    assert builder._staleness("book/benchmark.ipynb", stem, "key") == (True, "bench/results/latest.json changed")
+    results.unlink()
+    assert builder._staleness("book/benchmark.ipynb", stem, "key") == (True, "bench/results/latest.json changed")
