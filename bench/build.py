@@ -217,15 +217,7 @@ def main() -> None:
         "failures": rec.failures,
     }
     results = benchmark.from_dict(report, str(out))
-    report["summary"] = {
-        "medians_s": {s.scenario: {"median": round(s.median, 3), "min": round(s.low, 3), "max": round(s.high, 3),
-                                   "runs": s.runs} for s in benchmark.summarise(results)},
-        "targets": {v.target.key: {"value": round(v.value, 3), "low": round(v.low, 3), "high": round(v.high, 3),
-                                   "limit": v.target.limit, "met": v.met} for v in benchmark.evaluate(results)},
-        "ratios": {f"{r.numerator}/{r.denominator}": {"value": round(r.value, 3), "low": round(r.low, 3),
-                                                       "high": round(r.high, 3)} for r in benchmark.comparisons(results)},
-        "seconds_per_notebook": {s.scenario: round(s.per_notebook, 3) for s in benchmark.slopes(results)},
-    }
+    report["summary"] = benchmark.summary_dict(results)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     for s in benchmark.summarise(results):

@@ -63,6 +63,12 @@ def test_ratio_of_medians_with_the_spread_of_same_repeat_pairs(results):
     assert (r.low, r.high, r.pairs) == (pytest.approx(10 / 40), pytest.approx(12 / 30), 3)
 
 
+def test_a_scenario_run_once_is_set_against_every_run_of_the_other(results):
+    r = benchmark.ratio(results, "scale_nb_10x", "cold")
+    assert r.value == pytest.approx(80 / 11)
+    assert (r.low, r.high, r.pairs) == (pytest.approx(80 / 12), pytest.approx(80 / 10), 3)
+
+
 def test_targets_are_judged_on_medians(results):
     verdicts = {v.target.key: v for v in benchmark.evaluate(results)}
     assert verdicts["cold_vs_jb_force"].met  # 0.33 <= 0.5
@@ -90,6 +96,7 @@ def test_slopes_give_seconds_per_notebook_and_growth_against_the_smallest_book(r
 def test_headline_glues_every_number_as_text(results):
     text = benchmark.headline(results)
     assert text["cold_s"] == "11.00 s" and text["cold_range"] == "10.00–12.00 s"
+    assert text["no_change_range"] == "0.20–1.50 s" and text["no_change_met"] == "met"
     assert text["cold_vs_jb_force"] == "0.33" and text["cold_vs_jb_force_met"] == "met"
     assert text["csv_edit_vs_cold_met"] == "not met"
     assert text["csv_readers"] == "3" and text["csv_file"] == "data/policy_events.csv"
@@ -104,7 +111,7 @@ def test_headline_glues_every_number_as_text(results):
 def test_tables_and_figure_are_built_from_the_runs(results):
     table = benchmark.scenario_table(results)
     cold = table[table["scenario"] == "cold"].iloc[0]
-    assert (cold["runs"], cold["median_s"], cold["all_runs_s"]) == (3, 11.0, "10.00, 12.00, 11.00")
+    assert (cold["runs"], cold["median_s"], cold["all_runs_s"]) == (3, "11.00", "10.00, 12.00, 11.00")
     targets = benchmark.targets_table(results)
     assert list(targets["met"][:4]) == ["yes", "yes", "no", "yes"]
     assert len(benchmark.runs_frame(results)) == len(RUNS)

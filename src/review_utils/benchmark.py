@@ -182,17 +182,22 @@ def median(results: Results, scenario: str) -> float:
 
 
 def ratio(results: Results, numerator: str, denominator: str) -> Ratio:
-    """Ratio of medians, with the spread of the same-repeat ratios."""
+    """Ratio of medians, with a spread: the ratios of runs made in the same repeat when both
+    scenarios ran in several repeats (they met the same load), otherwise every run of one
+    against every run of the other (a scale scenario run once against the book's repeats)."""
     value = median(results, numerator) / median(results, denominator)
-    by_repeat = {}
-    for run in results.runs:
-        if run.scenario in (numerator, denominator):
-            by_repeat.setdefault(run.repeat, {})[run.scenario] = run.seconds
-    paired = [pair[numerator] / pair[denominator] for pair in by_repeat.values()
-              if numerator in pair and denominator in pair and pair[denominator] > 0]
-    if not paired:
-        paired = [value]
-    return Ratio(numerator, denominator, value, min(paired), max(paired), len(paired))
+    tops, bottoms = results.seconds(numerator), results.seconds(denominator)
+    if len(tops) > 1 and len(bottoms) > 1:
+        by_repeat: dict[int, dict[str, float]] = {}
+        for run in results.runs:
+            if run.scenario in (numerator, denominator):
+                by_repeat.setdefault(run.repeat, {})[run.scenario] = run.seconds
+        spread = [pair[numerator] / pair[denominator] for pair in by_repeat.values()
+                  if numerator in pair and denominator in pair and pair[denominator] > 0]
+    else:
+        spread = [top / bottom for top in tops for bottom in bottoms if bottom > 0]
+    spread = spread or [value]
+    return Ratio(numerator, denominator, value, min(spread + [value]), max(spread + [value]), len(spread))
 
 
 @dataclass(frozen=True)
@@ -236,22 +241,37 @@ class Slope:
     work_growth: float  # notebooks / notebooks of the same tool's smallest book
 
 
+# The book-size series: cold builds of the same book with more notebooks, per tool.
+SERIES = {"review": ("cold", "scale_nb_10x", "scale_nb_50x"), "jupyter-book": ("jb_force", "jb_force_10x")}
+
+
 def slopes(results: Results) -> list[Slope]:
-    """Seconds per notebook for every measured book size, per tool (cold builds only)."""
-    rows = []
-    for scenario, meta in results.scenarios.items():
-        # cold builds of the real data; the data-scaled book is a different kind of growth
-        if meta.get("kind") == "cold" and meta.get("notebooks") and meta.get("data_scale", 1) == 1 \
-                and results.has(scenario):
-            rows.append((meta.get("tool", "review"), int(meta["notebooks"]), scenario))
+    """Seconds per notebook at every measured book size, per tool, and growth against its
+    smallest book (the data-scaled book is a different kind of growth and is not a point here)."""
     out = []
-    for tool in sorted({r[0] for r in rows}):
-        mine = sorted(r for r in rows if r[0] == tool)
-        base_n, base_s = mine[0][1], median(results, mine[0][2])
-        for _, notebooks, scenario in mine:
+    for tool, series in SERIES.items():
+        mine = sorted((int(results.scenarios[s]["notebooks"]), s) for s in series
+                      if results.has(s) and results.scenarios[s].get("notebooks"))
+        if not mine:
+            continue
+        base_n, base_s = mine[0][0], median(results, mine[0][1])
+        for notebooks, scenario in mine:
             m = median(results, scenario)
             out.append(Slope(scenario, tool, notebooks, m, m / notebooks, m / base_s, notebooks / base_n))
     return out
+
+
+def summary_dict(results: Results) -> dict[str, Any]:
+    """The derived numbers, as the results file keeps them for a reader of the file itself."""
+    return {
+        "medians_s": {s.scenario: {"median": round(s.median, 3), "min": round(s.low, 3), "max": round(s.high, 3),
+                                   "runs": s.runs} for s in summarise(results)},
+        "targets": {v.target.key: {"value": round(v.value, 3), "low": round(v.low, 3), "high": round(v.high, 3),
+                                   "limit": v.target.limit, "met": v.met} for v in evaluate(results)},
+        "ratios": {f"{r.numerator}/{r.denominator}": {"value": round(r.value, 3), "low": round(r.low, 3),
+                                                       "high": round(r.high, 3)} for r in comparisons(results)},
+        "seconds_per_notebook": {s.scenario: round(s.per_notebook, 3) for s in slopes(results)},
+    }
 
 
 def machine_text(machine: dict[str, Any]) -> str:
@@ -288,8 +308,8 @@ def scenario_table(results: Results) -> pd.DataFrame:
     for s in summarise(results):
         meta = results.scenarios[s.scenario]
         rows.append({"scenario": s.scenario, "tool": meta.get("tool", "review"), "what": meta["description"],
-                     "runs": s.runs, "median_s": round(s.median, 2), "min_s": round(s.low, 2),
-                     "max_s": round(s.high, 2),
+                     "runs": s.runs, "median_s": f"{s.median:.2f}", "min_s": f"{s.low:.2f}",
+                     "max_s": f"{s.high:.2f}",
                      "all_runs_s": ", ".join(f"{x:.2f}" for x in results.seconds(s.scenario))})
     return pd.DataFrame(rows, columns=SCENARIO_COLUMNS)
 
@@ -297,9 +317,9 @@ def scenario_table(results: Results) -> pd.DataFrame:
 def targets_table(results: Results) -> pd.DataFrame:
     import pandas as pd
 
-    rows = [{"target": v.target.label, "limit": f"≤ {v.target.limit:g}", "median": round(v.value, 3),
+    rows = [{"target": v.target.label, "limit": f"≤ {v.target.limit:g}", "median": f"{v.value:.3f}",
              "spread": spread_text(v.low, v.high, 3), "met": "yes" if v.met else "no"} for v in evaluate(results)]
-    rows += [{"target": f"{r.numerator} / {r.denominator}", "limit": "", "median": round(r.value, 3),
+    rows += [{"target": f"{r.numerator} / {r.denominator}", "limit": "", "median": f"{r.value:.3f}",
               "spread": spread_text(r.low, r.high, 3), "met": ""} for r in comparisons(results)]
     return pd.DataFrame(rows, columns=["target", "limit", "median", "spread", "met"])
 
@@ -307,9 +327,9 @@ def targets_table(results: Results) -> pd.DataFrame:
 def slope_table(results: Results) -> pd.DataFrame:
     import pandas as pd
 
-    rows = [{"scenario": s.scenario, "tool": s.tool, "notebooks": s.notebooks, "median_s": round(s.median, 2),
-             "s_per_notebook": round(s.per_notebook, 3), "work_growth": round(s.work_growth, 1),
-             "time_growth": round(s.growth, 2)} for s in slopes(results)]
+    rows = [{"scenario": s.scenario, "tool": s.tool, "notebooks": s.notebooks, "median_s": f"{s.median:.2f}",
+             "s_per_notebook": f"{s.per_notebook:.3f}", "work_growth": f"{s.work_growth:g}",
+             "time_growth": f"{s.growth:.2f}"} for s in slopes(results)]
     return pd.DataFrame(rows, columns=["scenario", "tool", "notebooks", "median_s", "s_per_notebook",
                                        "work_growth", "time_growth"])
 
@@ -351,7 +371,7 @@ def figure(results: Results) -> Figure:
     left.set_xlabel("Seconds (median; bar: range of runs; log scale)")
     left.grid(axis="y", visible=False)
     handles = [plt.Rectangle((0, 0), 1, 1, color=colour[t]) for t in tools]
-    left.legend(handles, tools, loc="lower right", fontsize=8, frameon=False)
+    left.legend(handles, tools, loc="upper right", fontsize=8, frameon=False)
     for i, tool in enumerate(sorted({s.tool for s in scale})):
         mine = [s for s in scale if s.tool == tool]
         xs, ys_ = [s.notebooks for s in mine], [s.median for s in mine]
@@ -423,13 +443,11 @@ def headline(results: Results) -> dict[str, str]:
     for target in TARGETS:
         v = verdicts.get(target.key)
         out[f"{target.key}_limit"] = f"{target.limit:g}"
-        if v is None:
-            out[f"{target.key}"] = out[f"{target.key}_range"] = NOT_MEASURED
-            out[f"{target.key}_met"] = "not measured"
-        else:
-            out[f"{target.key}"] = f"{v.value:.2f}"
-            out[f"{target.key}_range"] = spread_text(v.low, v.high)
-            out[f"{target.key}_met"] = "met" if v.met else "not met"
+        out[f"{target.key}_met"] = NOT_MEASURED if v is None else ("met" if v.met else "not met")
+        if target.denominator is None:  # a limit in seconds: its value and range are glued above
+            continue
+        out[target.key] = f"{v.value:.2f}" if v else NOT_MEASURED
+        out[f"{target.key}_range"] = spread_text(v.low, v.high) if v else NOT_MEASURED
     ratios = {(r.numerator, r.denominator): r for r in comparisons(results)}
     for (a, b), key in ((("cold", "jb_cache"), "cold_vs_jb_cache"), (("md_edit", "cold"), "md_edit_vs_cold"),
                         (("nb_edit", "cold"), "nb_edit_vs_cold"), (("csv_edit_wide", "cold"), "csv_edit_wide_vs_cold"),
