@@ -1,7 +1,7 @@
 """Build-speed benchmark: this project's pipeline against plain Jupyter Book, and how it scales.
 
     .venv/bin/python bench/build.py              # everything (about 45 minutes on 2 cores)
-    .venv/bin/python bench/build.py --quick      # a smoke run (about 5 minutes), bench/results/quick.json
+    .venv/bin/python bench/build.py --quick      # a smoke run (one repeat, 2x books), bench/results/quick.json
     .venv/bin/python bench/build.py --repeat 5 --scale-repeat 2 --no-jb-scale
 
 It measures; it asserts nothing. Each scenario runs in a fresh copy of the project (the working
