@@ -18,6 +18,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 PROJECT_FILES = ("_config.yml", "_toc.yml", "params.yml", "requirements.lock")
 PROJECT_DIRS = ("book", "data")
+# The benchmark's committed results: the Methods appendix shows them (book/benchmark.ipynb).
+OPTIONAL_FILES = ("bench/results/latest.json",)
 
 
 # A small book for tests about the machinery rather than the content: a chapter with a table
@@ -33,6 +35,10 @@ def copy_project(target: Path, chapters: list[str] | None = None) -> Path:
         shutil.copy2(REPO / name, target / name)
     for name in PROJECT_DIRS:
         shutil.copytree(REPO / name, target / name, ignore=shutil.ignore_patterns("_generated", ".ipynb_checkpoints"))
+    for name in OPTIONAL_FILES:
+        if (REPO / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, target / name)
     if chapters is not None:
         toc = ["format: jb-book", "root: book/index", "parts:", "  - caption: Chapters", "    numbered: true",
                "    chapters:"] + [f"      - file: {name}" for name in chapters]

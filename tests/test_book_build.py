@@ -10,11 +10,12 @@ import csv
 import html
 import json
 import re
+import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import SMALL_BOOK, copy_project, run_review, tree_digest
+from conftest import SMALL_BOOK, copy_project, edit_csv, first_row, run_review, set_cell, tree_digest
 
 pytestmark = pytest.mark.slow
 
@@ -234,3 +235,28 @@ def test_bad_data_stops_the_build_before_any_notebook_runs(tmp_path):
     assert "done" not in result.stderr and not (root / "_build/html").exists()
     state = root / "_build/.review/state.json"
     assert not state.exists() or json.loads(state.read_text())["notebooks"] == {}
+
+
+def test_rebuild_after_edits_equals_a_clean_build(tmp_path):
+    """Sphinx keeps its parsed pages between builds and parses only what changed; every page is
+    still written, so an edited book must come out exactly as a clean build of the same sources."""
+    root = copy_project(tmp_path / "book", SMALL_BOOK)
+    run_review(root, "build", check=True)
+    n, row = first_row(root / "data/products.csv", lambda r: r["product_id"] == "axi-cel")
+    edit_csv(root / "data/products.csv", set_cell(n, "company", row["company"] + " (edited)"))
+    methods = root / "book/methods.md"  # a title every page's navigation shows
+    methods.write_text(methods.read_text(encoding="utf-8").replace("# Methods:", "# Methods (edited):", 1),
+                       encoding="utf-8")
+    run_review(root, "build", check=True)
+    assert "(edited)" in page_text(root, "book/approvals.html")
+
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    for name in ("_config.yml", "_toc.yml", "params.yml", "requirements.lock", "book", "data"):
+        (shutil.copytree if (root / name).is_dir() else shutil.copy2)(root / name, clean / name)
+    run_review(clean, "build", check=True)
+    for part in ("_build/html", "_build/pdf"):
+        ours = {p.relative_to(root / part): p.read_bytes() for p in (root / part).rglob("*") if p.is_file()}
+        theirs = {p.relative_to(clean / part): p.read_bytes() for p in (clean / part).rglob("*") if p.is_file()}
+        assert ours.keys() == theirs.keys(), part
+        assert [str(k) for k in ours if ours[k] != theirs[k]] == [], part

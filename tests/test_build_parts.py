@@ -219,3 +219,70 @@ def test_link_check_finds_missing_files_and_anchors_and_lists_external(tmp_path)
                              "index.html: missing.html (no such file)",
                              "index.html: _static/x.png (no such file)"]
     assert report.external == {"https://e.x/a": {"index.html"}}
+
+
+def test_kernel_parent_is_used_only_when_it_pays_for_itself():
+    from review_utils import kernels
+
+    assert not kernels.worth_it(3, 2)  # a rebuild after one edit: ordinary kernels
+    assert kernels.worth_it(12, 2)     # a cold build: every worker has several notebooks
+    assert kernels.worth_it(3, 1)
+
+
+@pytest.mark.slow
+def test_a_warm_kernel_gives_the_same_notebook_as_a_fresh_one(tmp_path, monkeypatch):
+    """Forked from the kernel parent or started the ordinary way, a chapter executes to the
+    same notebook, byte for byte (after the build's own clean-up); and a second warm kernel
+    carries nothing over from the first."""
+    from pathlib import Path
+
+    from conftest import copy_project
+
+    root = copy_project(tmp_path / "book", ["book/approvals"])
+    monkeypatch.setenv("REVIEW_ROOT", str(root))
+    for key, value in {"PYTHONHASHSEED": "0", "SOURCE_DATE_EPOCH": "1767225600", "MPLBACKEND": "Agg"}.items():
+        monkeypatch.setenv(key, value)
+    outputs = {}
+    # in one child process, as a build worker runs them (the kernel log takes over its stderr);
+    # both warm kernels are forked from that worker's one kernel parent
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        for name, warm in (("fresh", False), ("warm", True), ("warm_again", True)):
+            work = tmp_path / name
+            work.mkdir()
+            job = {"source": str(root / "book/approvals.ipynb"), "output": str(work / "approvals.ipynb"),
+                   "cwd": str(work), "parameters": {"as_of": "2026-11-23"}, "warm": warm}
+            result = pool.apply(execute.run, (job,))
+            assert result["ok"], result
+            notebook = json.loads(Path(job["output"]).read_text(encoding="utf-8"))
+            execute.harvest_reads(notebook)
+            execute.prepare_for_publishing(notebook)
+            files = {p.relative_to(work).as_posix(): p.read_bytes() for p in (work / "_generated").rglob("*")
+                     if p.is_file()}
+            outputs[name] = (json.dumps(notebook, sort_keys=True), files)
+    assert outputs["fresh"][1]  # the chapter wrote its figures and downloads
+    assert outputs["warm"] == outputs["fresh"]
+    assert outputs["warm_again"] == outputs["fresh"]
+
+
+def test_a_recorded_file_outside_data_makes_its_reader_stale_when_it_changes(tmp_path):
+    from conftest import SMALL_BOOK, copy_project
+
+    from review_utils.build import Builder, Options
+    from review_utils.data import file_fingerprint
+    from review_utils.paths import Layout
+
+    root = copy_project(tmp_path / "book", SMALL_BOOK)
+    results = root / "bench/results/latest.json"
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text('{"a": 1}', encoding="utf-8")
+    builder = Builder(Layout(root), Options(overrides={}))
+    stem = "benchmark"
+    (builder.cache / stem).mkdir(parents=True)
+    (builder.cache / stem / f"{stem}.ipynb").write_text("{}", encoding="utf-8")
+    builder.state.notebooks["book/benchmark.ipynb"] = NotebookRecord(
+        "key", {"file:bench/results/latest.json": file_fingerprint(results)}, 1.0)
+    assert builder._staleness("book/benchmark.ipynb", stem, "key") == (False, "up to date")
+    results.write_text('{"a": 2}', encoding="utf-8")
+    assert builder._staleness("book/benchmark.ipynb", stem, "key") == (True, "bench/results/latest.json changed")
+    results.unlink()
+    assert builder._staleness("book/benchmark.ipynb", stem, "key") == (True, "bench/results/latest.json changed")

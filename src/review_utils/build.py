@@ -17,8 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import execute, site
-from .data import DataPackage, canonical_json
+from . import execute, kernels, site
+from .data import FILE_READ_PREFIX, DataPackage, canonical_json, file_fingerprint
 from .errors import NotebookError, ReviewError
 from .lock import build_lock
 from .params import resolve, to_json
@@ -127,13 +127,14 @@ class Builder:
         running: dict[Future, Plan] = {}
         failures: list[str] = []
         parameters = to_json(params)
+        warm = kernels.worth_it(len(todo), self.options.jobs)  # see review_utils.kernels
         gate_open = False
         while queue or running:
             while queue and len(running) < max(1, self.options.jobs):
                 plan = queue.pop(0)
                 work = self._fresh_dir(self.layout.state / "work" / plan.source.stem)
                 job = {"source": str(plan.source), "output": str(work / plan.source.name),
-                       "cwd": str(work), "parameters": parameters}
+                       "cwd": str(work), "parameters": parameters, "warm": warm}
                 running[pool.submit(execute.run, job)] = plan
                 self.progress.notebook(plan.rel, "running", detail=f"({plan.reason})")
             if not gate_open:
@@ -260,13 +261,23 @@ class Builder:
         if record.key != key:
             return True, "source, parameters or code changed"
         for name, fingerprint in record.reads.items():
-            try:
-                current = self.package.resource(name).fingerprint()
-            except (ReviewError, OSError):
-                return True, f"data resource {name} is gone"
+            current, shown = self._read_fingerprint(name)
+            if current is None:
+                return True, f"{shown} is gone"
             if current != fingerprint:
-                return True, f"data/{self.package.resource(name).descriptor['path']} changed"
+                return True, f"{shown} changed"
         return False, "up to date"
+
+    def _read_fingerprint(self, name: str) -> tuple[str | None, str]:
+        """The current fingerprint of something a notebook read (None if it is gone), and its name."""
+        if name.startswith(FILE_READ_PREFIX):
+            rel = name[len(FILE_READ_PREFIX):]
+            return file_fingerprint(self.layout.root / rel), rel
+        try:
+            resource = self.package.resource(name)
+            return resource.fingerprint(), resource.display_path
+        except (ReviewError, OSError):
+            return None, f"data resource {name}"
 
     def _data_fingerprint(self) -> str:
         files = [self.layout.descriptor] + [p for p in self.layout.data.rglob("*") if p.is_file() and p != self.layout.descriptor]

@@ -229,8 +229,30 @@ def _convert_column(resource: Resource, field: dict[str, Any], column: pd.Series
 
 
 def _record_read(resource: Resource) -> None:
-    record = {"resource": resource.name, "fingerprint": resource.fingerprint()}
-    _reads[resource.name] = record
+    _emit({"resource": resource.name, "fingerprint": resource.fingerprint()})
+
+
+# A file outside the data package that a notebook reads (e.g. the benchmark's results) is
+# recorded under this prefix and its path from the project root; the build fingerprints it by
+# its bytes, exactly like a resource, so the notebook runs again when the file changes.
+FILE_READ_PREFIX = "file:"
+
+
+def record_file_read(path: Path, root: Path) -> str:
+    """Record that ``path`` (inside the project ``root``) was read; returns the record's name."""
+    rel = Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    name = FILE_READ_PREFIX + rel
+    _emit({"resource": name, "fingerprint": file_fingerprint(Path(path))})
+    return name
+
+
+def file_fingerprint(path: Path) -> str:
+    """The bytes' digest; a missing file has a fingerprint too, so its arrival is a change."""
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "absent"
+
+
+def _emit(record: dict[str, str]) -> None:
+    _reads[record["resource"]] = record
     try:
         from IPython import get_ipython
 

@@ -35,7 +35,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         pm.execute_notebook(
             job["source"], job["output"], parameters=job["parameters"], cwd=job["cwd"],
             kernel_name=KERNEL, progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-            kernel_manager_class=ipc_kernel_manager(),
+            kernel_manager_class=ipc_kernel_manager(warm=job.get("warm", False)),
             # The notebook is complete when the last cell returns; a graceful kernel shutdown
             # only adds waiting to every run.
             shutdown_kernel="immediate",
@@ -48,18 +48,34 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True, "seconds": time.monotonic() - started}
 
 
-def ipc_kernel_manager():
+def ipc_kernel_manager(warm: bool = False):
     """A kernel manager talking to its kernel over local sockets in a private folder, not TCP
-    ports: nothing listens on the network, and the kernel has no reason to warn about it."""
+    ports: nothing listens on the network, and the kernel has no reason to warn about it.
+    With ``warm``, kernels are forked from a kernel parent (:mod:`review_utils.kernels`)."""
     import tempfile
 
     from jupyter_client import AsyncKernelManager
+
+    from . import kernels
 
     class IPCKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
             self.transport = "ipc"
             self.ip = str(Path(tempfile.mkdtemp(prefix="review-kernel-")) / "kernel")
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            # a warm kernel forked from this worker's kernel parent (see review_utils.kernels);
+            # the provisioner then watches, signals and kills it as it would its own child
+            forked = None
+            if warm:
+                forked = kernels.launch(kernel_cmd, kw.get("env") or dict(os.environ), kw.get("cwd") or os.getcwd())
+            if forked is None:
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
+            provisioner = self.provisioner
+            provisioner.process, provisioner.pid, provisioner.pgid = forked, forked.pid, forked.pid
+            provisioner.cwd = kw.get("cwd")
+            self._reconcile_connection_info(provisioner.connection_info)
 
     return IPCKernelManager
 

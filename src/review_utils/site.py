@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -111,9 +112,10 @@ def compile_site(layout: Layout, stage: Path, *, strict: bool, pdf: bool, today:
     ``_build/html`` (and ``_build/pdf``) only when every requested output succeeded."""
     work = layout.state / f"out-{uuid.uuid4().hex[:8]}"
     try:
-        _sphinx(stage, work, "html", strict=strict, today=today)
+        work.mkdir(parents=True)
+        _sphinx(stage, layout.state / "sphinx", "html", strict=strict, today=today, into=work / "html")
         if pdf:
-            _sphinx(stage, work, "latex", strict=strict, today=today)
+            _sphinx(stage, layout.state / "sphinx", "latex", strict=strict, today=today, into=work / "latex")
             _latexmk(layout, work / "latex", today)
             # published with the site too, so that the landing page's link works when hosted
             shutil.copy2(work / "latex" / PDF_NAME, work / "html" / PDF_NAME)
@@ -127,24 +129,54 @@ def compile_site(layout: Layout, stage: Path, *, strict: bool, pdf: bool, today:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _sphinx(stage: Path, work: Path, builder: str, *, strict: bool, today: str) -> None:
+def _sphinx(stage: Path, sphinx_dir: Path, builder: str, *, strict: bool, today: str, into: Path) -> None:
+    """Run one Sphinx builder and move its output to ``into``.
+
+    Sphinx keeps its environment (the parsed pages) in ``sphinx_dir`` between builds, so a
+    rebuild parses again only the staged files that changed (the stage rewrites a file only
+    when its content changed, and Sphinx compares modification times) or everything when the
+    configuration changed. Every page is still *written* each time, into an empty output
+    folder: numbered references, glued values from other pages, the navigation and the search
+    index are then resolved against the current state of every page, exactly as in a clean
+    build (a test compares the two). A failed or interrupted run forgets the environment, so
+    warnings seen while parsing are raised again next time.
+    """
     from jupyter_book.sphinx import build_sphinx
 
-    result = build_sphinx(
-        str(stage), str(work / builder), doctreedir=str(work / f"doctrees-{builder}"),
-        path_config=str(stage / "_config.yml"), use_external_toc=True, noconfig=True, freshenv=True,
-        warningiserror=strict, keep_going=strict, quiet=True,
-        confoverrides=sphinx_overrides(stage, strict, today), builder=builder,
-        # no parallel read: Jupyter Book adds sphinx_multitoc_numbering on its build path, which
-        # does not declare itself parallel-safe, and Sphinx's warning fails a strict build
-    )
-    if result != 0:
-        detail = f" ({result})" if isinstance(result, Exception) else ""
-        raise ReviewError(
-            f"Sphinx could not build the {builder} output{detail}; see its messages above "
-            f"({'warnings count as errors; --no-strict relaxes that' if strict else 'errors'}). "
-            "The previous site and PDF in _build are unchanged."
+    from . import sphinx_speed
+
+    sphinx_speed.install()  # same output, fewer repeated lookups (see the module)
+    # sphinxcontrib-bibtex parses a citation's key list recursively, one level per key: a table
+    # citing about a thousand sources (the benchmark's 100x data package) exceeds Python's
+    # default limit. Nested generators also use the C stack: 20,000 keys were tested safe with
+    # the default 8 MB stack and 25,000 crash, so the limit keeps a margin below that.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 15_000))
+    outdir, doctrees = sphinx_dir / builder, sphinx_dir / f"doctrees-{builder}"
+    shutil.rmtree(outdir, ignore_errors=True)
+    ok = False
+    try:
+        result = build_sphinx(
+            str(stage), str(outdir), doctreedir=str(doctrees),
+            path_config=str(stage / "_config.yml"), use_external_toc=True, noconfig=True,
+            freshenv=False, force_all=True,  # parse what changed, write every page
+            warningiserror=strict, keep_going=strict, quiet=True,
+            confoverrides=sphinx_overrides(stage, strict, today), builder=builder,
+            # no parallel read: Jupyter Book adds sphinx_multitoc_numbering on its build path, which
+            # does not declare itself parallel-safe, and Sphinx's warning fails a strict build
         )
+        if result != 0:
+            detail = f" ({result})" if isinstance(result, Exception) else ""
+            raise ReviewError(
+                f"Sphinx could not build the {builder} output{detail}; see its messages above "
+                f"({'warnings count as errors; --no-strict relaxes that' if strict else 'errors'}). "
+                "The previous site and PDF in _build are unchanged."
+            )
+        os.replace(outdir, into)
+        ok = True
+    finally:
+        if not ok:
+            shutil.rmtree(doctrees, ignore_errors=True)
+            shutil.rmtree(outdir, ignore_errors=True)
 
 
 def _latexmk(layout: Layout, latex_dir: Path, today: str) -> None:
