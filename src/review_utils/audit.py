@@ -51,6 +51,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .errors import Problem, ReviewError
+from .stats import is_missing as _missing  # empty cell: None, NaN, NaT or pandas NA
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -348,18 +349,6 @@ def load_tables(load: Callable[[str], pd.DataFrame], load_whole: Callable[[str],
                 keys: Mapping[str, list[str]], edition: dt.date) -> Tables:
     """``load(name)`` gives a resource as of the edition, ``load_whole(name)`` all of it."""
     return Tables({n: load(n) for n in RESOURCES_NEEDED}, {n: load_whole(n) for n in RESOURCES_NEEDED}, keys, edition)
-
-
-def _missing(value: Any) -> bool:
-    """Empty cell: None, NaN, NaT or pandas' NA."""
-    if value is None:
-        return True
-    import pandas as pd
-
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def _num(value: Any) -> float | None:
