@@ -369,7 +369,6 @@ class Finding:
     point: float | None = None  # the single number it states, if it states one
     agrees: bool | None = None
     gap: float = 0.0
-    holds_for: str = ""
 
 
 @dataclass
@@ -523,10 +522,10 @@ def _recounted(item: Item, claim: Any, when: Any, tables: Tables) -> Finding:
         # an undated count from an undated document: it holds if it ever held up to the edition
         text = f"recount of {what}: the stated number held {held}"
         point = target if spans else count_as_of(table, edition, unit=item.unit, **selector)
-        return Finding(item, "recounted", text, sources=sources, interval=Interval(point, point), point=point, holds_for=held)
+        return Finding(item, "recounted", text, sources=sources, interval=Interval(point, point), point=point)
     count = count_as_of(table, min(pd.Timestamp(when), edition), unit=item.unit, **selector)
     text = f"recount of {what} approved by {pd.Timestamp(when):%Y-%m-%d}: {count} (the stated number held {held})"
-    return Finding(item, "recounted", text, sources=sources, interval=Interval(count, count), point=count, holds_for=held)
+    return Finding(item, "recounted", text, sources=sources, interval=Interval(count, count), point=count)
 
 
 # ----------------------------------------------------------------------------- the ledger
