@@ -48,6 +48,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .errors import Problem, ReviewError
@@ -339,6 +340,14 @@ class Tables:
         found = frame[mask.fillna(False)]
         return found.iloc[0] if len(found) else None
 
+    @cached_property
+    def approved(self) -> pd.DataFrame:
+        """Approvals joined with their products, as of the edition: what every recount counts
+        (built once per audit, not once per count item)."""
+        from .approvals import approved
+
+        return approved(self.frames["products"], self.frames["approvals"])
+
     @property
     def published(self) -> dict[str, Any]:
         sources = self.everything["sources"]
@@ -508,9 +517,9 @@ def _recomputed(item: Item, unit: str, tables: Tables) -> Finding:
 def _recounted(item: Item, claim: Any, when: Any, tables: Tables) -> Finding:
     import pandas as pd
 
-    from .approvals import approved, count_as_of, matching_spans
+    from .approvals import count_as_of, matching_spans
 
-    table = approved(tables.frames["products"], tables.frames["approvals"])
+    table = tables.approved
     selector = {name: values for name, values in item.filters}
     what = item.unit + (f" ({'; '.join(f'{n} ' + ' or '.join(v) for n, v in item.filters)})" if item.filters else "")
     edition = pd.Timestamp(tables.edition)
