@@ -23,7 +23,7 @@ notebooks (scale_nb_10x, scale_nb_50x), plain Jupyter Book force on the 10x book
 rows (scale_data_100x). See bench/scale.py for how the books are generated.
 
 Writes every run, the machine and the derived summary to bench/results/latest.json (``--out``);
-review_utils.benchmark reads it, and the book's Methods appendix shows it.
+review_utils.chapters.benchmark reads it, and the book's Methods appendix shows it.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ import machine  # noqa: E402
 import scale  # noqa: E402
 import scenarios as sc  # noqa: E402
 
-from review_utils import benchmark  # noqa: E402
+from review_utils.chapters import benchmark  # noqa: E402
 
 REPO = sc.REPO
 
@@ -75,8 +75,8 @@ class Recorder:
 
 
 def count_notebooks(root: Path) -> int:
-    from review_utils import site
-    from review_utils.paths import Layout
+    from review_utils.core.paths import Layout
+    from review_utils.engine import site
 
     return len(site.notebooks(Layout(root)))
 

@@ -11,9 +11,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from review_utils import site
-from review_utils.params import resolve, to_json
-from review_utils.paths import Layout
+from review_utils.core.params import resolve, to_json
+from review_utils.core.paths import Layout
+from review_utils.engine import site
 
 
 def main(root: Path) -> None:

@@ -29,9 +29,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scenarios as sc  # noqa: E402
 
-from review_utils import build as B  # noqa: E402
-from review_utils import execute, site  # noqa: E402
-from review_utils.paths import Layout  # noqa: E402
+from review_utils.core.paths import Layout  # noqa: E402
+from review_utils.engine import build as B  # noqa: E402
+from review_utils.engine import (
+    execute,
+    site,  # noqa: E402
+)
 
 T0 = time.perf_counter()
 SPANS: list[tuple[str, float, float]] = []

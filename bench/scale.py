@@ -34,8 +34,8 @@ def scale_notebooks(root: Path, factor: int) -> int:
     """Add ``factor - 1`` copies of every notebook; returns the number of notebooks in the book."""
     import yaml
 
-    from review_utils import site
-    from review_utils.paths import Layout
+    from review_utils.core.paths import Layout
+    from review_utils.engine import site
 
     notebooks = site.notebooks(Layout(root))
     labels: set[str] = set()

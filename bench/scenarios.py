@@ -100,8 +100,8 @@ def prepare_jupyter_book(root: Path, mode: str) -> None:
     from data/sources.csv is written once, as an author using plain Jupyter Book would keep it."""
     import yaml
 
-    from review_utils.bibliography import to_bibtex
-    from review_utils.data import DataPackage
+    from review_utils.data.bibliography import to_bibtex
+    from review_utils.data.package import DataPackage
 
     config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
     config["execute"] = {"execute_notebooks": mode, "timeout": 600}

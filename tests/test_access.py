@@ -1,4 +1,4 @@
-"""Unit tests for review_utils.access: expected values worked out by hand in each test."""
+"""Unit tests for review_utils.chapters.access: expected values worked out by hand in each test."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from review_utils import access as ac
+from review_utils.chapters import access as ac
 
 REIMB_COLUMNS = ["reimb_id", "programme", "region", "term_or_outcome", "value", "value_low", "value_high", "qualifier",
                  "unit", "as_of_date", "date_precision", "source_id", "locator", "note"]
@@ -82,15 +82,6 @@ def test_outcome_arithmetic_shows_average_above_the_cap():
     with pytest.raises(ValueError):
         ac.outcome_arithmetic(1, 0, 1)
 
-
-def test_stated_keeps_the_sources_wording():
-    assert ac.stated(33_000_000, None, None, "over", "CNY") == "over 33,000,000 CNY"
-    assert ac.stated(None, 999_000, 1_290_000, "range", "CNY") == "999,000–1,290,000 CNY"
-    assert ac.stated(50, None, None, "up_to", "percent") == "up to 50 %"
-    assert ac.stated(60, None, None, "nearly", "count") == "nearly 60"
-    assert ac.stated(2023, None, None, "exact", "year") == "2023"
-    assert ac.stated(41.7, None, None, "exact", "percent") == "41.7 %"
-    assert ac.stated(None, None, None, None, None) == ""
 
 
 def test_outlier_rule():

@@ -1,4 +1,4 @@
-"""The CGT landscape counts and the stated-versus-recomputed comparison (review_utils.approvals).
+"""The CGT landscape counts and the stated-versus-recomputed comparison (review_utils.chapters.approvals).
 
 Expected values are worked out by hand from the small tables below."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from review_utils import approvals as ap
+from review_utils.chapters import approvals as ap
 
 
 @pytest.fixture
@@ -124,7 +124,7 @@ def test_stated_rows_and_type_statement():
 
 
 def test_landscape_figure_has_a_bar_per_class_and_placeholder_when_empty(table):
-    from review_utils.figures import apply_style
+    from review_utils.render.figures import apply_style
 
     apply_style()
     fig = ap.landscape_figure(table)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from review_utils import benchmark
-from review_utils.benchmark import ResultsError
+from review_utils.chapters import benchmark
+from review_utils.chapters.benchmark import ResultsError
 
 
 def document(runs: list[tuple[str, int, float]], scenarios: dict | None = None) -> dict:
@@ -175,7 +175,7 @@ def test_the_committed_results_file_loads():
 
 
 def test_reading_a_file_outside_the_data_package_is_recorded_by_its_bytes(tmp_path):
-    from review_utils import data
+    from review_utils.data import package as data
 
     (tmp_path / "bench/results").mkdir(parents=True)
     target = tmp_path / "bench/results/latest.json"

@@ -176,9 +176,9 @@ def test_incremental_rebuilds_run_only_what_changed(tmp_path):
     assert "up to date: _build/html" in again.stderr and "compiling" not in again.stderr
     assert tree_digest(root / "_build/html") == site_before
     # and the build knows it before paying for Sphinx's imports (a regression once cost 1.4 s)
-    from review_utils.build import Builder, Options
-    from review_utils.params import resolve
-    from review_utils.paths import Layout
+    from review_utils.core.params import resolve
+    from review_utils.core.paths import Layout
+    from review_utils.engine.build import Builder, Options
 
     layout = Layout(root)
     builder = Builder(layout, Options(overrides={}, pdf=False))

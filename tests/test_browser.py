@@ -138,7 +138,7 @@ def test_pdf_link_serves_the_pdf(site, browser):
 
 
 def test_internal_links_resolve(built):
-    from review_utils.linkcheck import check_site
+    from review_utils.engine.linkcheck import check_site
 
     report = check_site(built / "_build/html")
     assert report.broken == []

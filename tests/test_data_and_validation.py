@@ -8,10 +8,10 @@ import json
 import pytest
 from conftest import RESULTS_FIELDS, SOURCES_SPEC, results_spec, write_package
 
-from review_utils import data
-from review_utils.data import DataPackage
-from review_utils.errors import DataValidationError
-from review_utils.validate import validate_package
+from review_utils.core.errors import DataValidationError
+from review_utils.data import package as data
+from review_utils.data.package import DataPackage
+from review_utils.data.validate import validate_package
 
 
 def test_load_types_follow_the_schema(small_package):

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from scipy.stats import beta
 
-from review_utils import efficacy as ef
-from review_utils import stats
+from review_utils.chapters import efficacy as ef
+from review_utils.chapters.shared import stats
 
 COLUMNS = ["result_id", "product_id", "product_name", "trial", "registration_id", "region", "population",
            "endpoint", "n", "responders", "value", "value_low", "value_high", "ci_low", "ci_high", "qualifier",
@@ -152,7 +152,7 @@ def test_claim_checks_empty_before_the_review(prepared):
     early = prepared[prepared["published"] < "2024-01-01"]
     checks = ef.claim_checks(early)
     assert checks.empty and "claim_source_id" in checks.columns
-    assert ef.value_of(early, "R32") == "not in this edition's data"
+    assert ef.value_of(early, "R32") == "not available as of the edition date"
     assert ef.value_of(prepared, "R14") == "96 %"
 
 

@@ -9,9 +9,9 @@ from conftest import SOURCES_SPEC, results_spec, write_package
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from review_utils.data import DataPackage
-from review_utils.errors import DataValidationError
-from review_utils.validate import validate_package
+from review_utils.core.errors import DataValidationError
+from review_utils.data.package import DataPackage
+from review_utils.data.validate import validate_package
 
 HEADER = b"result_id,n,responders,reported,source_id\n"
 

@@ -1,11 +1,11 @@
-"""Unit tests for review_utils.innovations (expected values worked out by hand)."""
+"""Unit tests for review_utils.chapters.innovations (expected values worked out by hand)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from review_utils import innovations as inn
+from review_utils.chapters import innovations as inn
 
 COLUMNS = ["finding_id", "topic", "quantity", "value", "value_low", "value_high", "qualifier", "unit", "numerator",
            "denominator", "evidence_level", "date", "date_precision", "source_id", "locator", "note"]

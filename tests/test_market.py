@@ -1,43 +1,12 @@
-"""Unit tests for review_utils.market (and the target helpers that reuse it)."""
+"""Unit tests for review_utils.chapters.market (and the target helpers that reuse it)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from review_utils import market as mk
-from review_utils import targets as tg
-
-
-@pytest.mark.parametrize("args, expected", [
-    ((50, "over", "percent"), "over 50 %"),
-    ((60, "over", "percent"), "over 60 %"),
-    ((2000, "about", "count"), "about 2,000"),
-    ((200, "over", "count"), "over 200"),
-    ((12, "exact", "percent"), "12 %"),
-    ((1_200_000_000, "exact", "USD"), "US$1.2 billion"),
-    ((1_000_000_000, "about", "USD"), "about US$1.0 billion"),
-    ((1_000_000, "over", "CNY"), "over CNY 1.0 million"),
-    ((30, "exact", "days"), "30 days"),
-    ((1, "exact", "days"), "1 day"),
-    ((4, "up_to", "years"), "up to 4 years"),
-    ((3, "at_least", "months"), "at least 3 months"),
-    ((60, "nearly", "count"), "nearly 60"),
-    ((72.3, None, "percent"), "72.3 %"),
-])
-def test_format_quantity_keeps_the_qualifier(args, expected):
-    assert mk.format_quantity(*args) == expected
-
-
-def test_format_quantity_ranges_and_errors():
-    assert mk.format_quantity(None, "range", "percent", 40, 60) == "40–60 %"
-    assert mk.format_quantity(float("nan"), "range", "count", 79, 89) == "79–89"
-    with pytest.raises(ValueError):
-        mk.format_quantity(None, "range", "percent", 40, None)
-    with pytest.raises(ValueError):
-        mk.format_quantity(5, "roughly", "count")
-    with pytest.raises(ValueError):
-        mk.format_quantity(None, "over", "count")
+from review_utils.chapters import market as mk
+from review_utils.chapters import targets as tg
 
 
 def market(rows):
@@ -67,7 +36,6 @@ def test_value_of_and_dates():
     assert mk.value_of(frame, "MF99") == mk.MISSING
     shown = mk.shown(frame).set_index("figure_id")["date_shown"]
     assert shown["MF12"] == "2024" and shown["MF02"] == "undated" and shown["MF22"] == "2024-02-22"
-    assert mk.date_shown(pd.Timestamp("2025-09-16"), "not_later_than") == "by 2025-09-16"
 
 
 def test_select_keeps_the_requested_order_and_skips_absent_rows():

@@ -7,10 +7,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from review_utils import markup
-from review_utils.downloads import safe_frame, write_csv
-from review_utils.errors import ParameterError
-from review_utils.params import parse_assignments, resolve
+from review_utils.core.errors import ParameterError
+from review_utils.core.params import parse_assignments, resolve
+from review_utils.render import markup
+from review_utils.render.downloads import safe_frame, write_csv
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Unit tests for review_utils.pipeline: figure-1 cells, IND clearance, reasons, CAR-T recount."""
+"""Unit tests for review_utils.chapters.pipeline: figure-1 cells, IND clearance, reasons, CAR-T recount."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from review_utils import pipeline as pl
+from review_utils.chapters import pipeline as pl
 
 
 def stages(rows):
@@ -51,8 +51,8 @@ def test_stage_summary_counts_given_cells_and_sums_them():
 
 
 def test_therapy_types_and_stages_match_the_data_package():
-    from review_utils.data import DataPackage
-    from review_utils.paths import find_root
+    from review_utils.core.paths import find_root
+    from review_utils.data.package import DataPackage
 
     root = find_root()
     fields = {f["name"]: f for f in DataPackage(root / "data").resource("pipeline_stages").fields}

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from scipy.stats import beta
 
-from review_utils import solid_tumours as st
+from review_utils.chapters import solid_tumours as st
 
 FIELDS = ["finding_id", "topic", "quantity", "value", "value_low", "value_high", "qualifier", "unit", "numerator",
           "denominator", "evidence_level", "date", "date_precision", "source_id", "locator", "note"]

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from scipy.stats import beta
 
-from review_utils import stats
+from review_utils.chapters.shared import stats
 
 
 def reference_cp(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:

@@ -1,12 +1,10 @@
-"""Unit tests for review_utils.strategy."""
+"""Unit tests for review_utils.chapters.strategy."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 
-from review_utils import strategy as st
+from review_utils.chapters import strategy as st
 
 SOURCES = pd.DataFrame({"source_id": ["review2025", "cde2025briefing", "undated"],
                         "published": pd.to_datetime(["2025-08-01", "2025-07-31", None])})

@@ -16,14 +16,17 @@ executed notebook; the build publishes them with it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import markup
-from .data import DataPackage
-from .params import resolve
-from .paths import Layout, find_root
+from review_utils.core.params import resolve
+from review_utils.core.paths import Layout, find_root
+from review_utils.data.package import DataPackage
+from review_utils.render import markup
+from review_utils.render.text import (  # noqa: F401 - what notebooks write with: chapter.dated(...), ...
+    NOT_IN_EDITION, cell_text, dated, format_value, stated,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,27 +54,6 @@ class PlainText:
         printer.text(repr(self.text))
 
 
-def format_value(value: Any, fmt: str | None = None) -> str:
-    """How a number or date is written in the prose: thousands separators, ISO dates."""
-    if fmt is not None:
-        return fmt.format(value)
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.0f}" if value.is_integer() else f"{value:,.1f}"
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if hasattr(value, "to_pydatetime"):  # pandas Timestamp
-        return value.to_pydatetime().date().isoformat()
-    if hasattr(value, "item"):  # numpy scalar
-        return format_value(value.item(), fmt)
-    return str(value)
-
-
 class Chapter:
     def __init__(self, stem: str, params: dict[str, Any], layout: Layout, out_dir: Path):
         self.stem = stem
@@ -79,7 +61,6 @@ class Chapter:
         self.layout = layout
         self.out_dir = out_dir
         self.package = DataPackage(layout.data)
-        self.glued: dict[str, str] = {}
 
     @property
     def as_of(self) -> dt.date:
@@ -89,11 +70,23 @@ class Chapter:
     def load(self, resource: str) -> pd.DataFrame:
         return self.package.load(resource, as_of=self.as_of)
 
+    def approved(self, modality: str | None = None) -> pd.DataFrame:
+        """Approvals joined with their products as of the edition (optionally one modality)."""
+        from review_utils.chapters.shared.approved import approved
+
+        return approved(self.load("products"), self.load("approvals"), modality=modality)
+
+    def verdicts(self) -> pd.DataFrame:
+        """The claims audit as of the edition: one place decides each claim's status, and every
+        chapter that discusses a claim shows that status."""
+        from review_utils.chapters.shared.audit import for_chapter
+
+        return for_chapter(self)
+
     # numbers in prose ----------------------------------------------------------------
     def glue(self, name: str, value: Any, fmt: str | None = None) -> str:
         """Bind ``value`` to ``name`` for ``{glue:text}`name``` in the book's prose."""
         text = format_value(value, fmt)
-        self.glued[name] = text
         try:
             from myst_nb import glue
         except ImportError:  # pragma: no cover - myst-nb is a dependency
@@ -106,14 +99,14 @@ class Chapter:
         return f"{GENERATED}/{self.stem}/{filename}"
 
     def _write_download(self, frame: pd.DataFrame, name: str) -> str:
-        from .downloads import write_csv
+        from review_utils.render.downloads import write_csv
 
         write_csv(frame, self.out_dir / GENERATED / self.stem / f"{name}.csv")
         return self._relative(f"{name}.csv")
 
     def _provenance(self, frame: pd.DataFrame, download_path: str, what: str) -> str:
         parts = []
-        citation = markup.cite(sources_in([frame]))
+        citation = markup.cite(markup.sources_in([frame]))
         if citation:
             parts.append(f"Sources: {citation}.")
         parts.append(markup.download(f"{what} data (CSV)", download_path))
@@ -131,7 +124,7 @@ class Chapter:
         from IPython.display import Markdown, display
 
         columns = dict(columns or {c: c for c in frame.columns})
-        rows = [[markup_cell(v) for v in record] for record in frame[list(columns)].itertuples(index=False)]
+        rows = [[cell_text(v) for v in record] for record in frame[list(columns)].itertuples(index=False)]
         if not rows:  # keep the numbered table (prose refers to it) and say why it is empty
             rows = [[EMPTY_NOTE] + [""] * (len(columns) - 1)]
         body = markup.list_table(list(columns.values()), rows, caption=caption, label=label)
@@ -142,7 +135,7 @@ class Chapter:
         """Save ``fig`` as SVG + PDF and show it numbered, with sources and its data as CSV."""
         from IPython.display import Markdown, display
 
-        from .figures import save
+        from review_utils.render.figures import save
 
         save(fig, self.out_dir / GENERATED / self.stem / label)
         path = self._write_download(data, label)
@@ -150,36 +143,11 @@ class Chapter:
         display(Markdown(markup.figure(self._relative(label), label=label, alt=alt, caption_markup=caption_markup)))
 
 
-def markup_cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    try:
-        import pandas as pd
-
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return format_value(value)
-
-
 def start(stem: str, out_dir: Path | str | None = None, **given: Any) -> Chapter:
     """Resolve the book parameters (``None`` = default from params.yml) and set up plotting."""
-    from .figures import apply_style
+    from review_utils.render.figures import apply_style
 
     layout = Layout(find_root())
     params = resolve(layout.params_file, given, origin=f"notebook {stem}")
     apply_style()
     return Chapter(stem, params, layout, Path(out_dir) if out_dir else Path.cwd())
-
-
-def sources_in(frames: Sequence[pd.DataFrame]) -> list[str]:
-    """Every id in columns named ``source_id`` or ``*_source_id`` (a row may cite several, in
-    several such columns or as ``a; b`` in one cell)."""
-    ids: set[str] = set()
-    for frame in frames:
-        for column in frame.columns:
-            if column == "source_id" or str(column).endswith("_source_id"):
-                for cell in frame[column].dropna().astype(str):
-                    ids.update(part.strip() for part in cell.split(";") if part.strip())
-    return sorted(ids)

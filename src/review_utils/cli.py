@@ -1,4 +1,4 @@
-"""``review``: the authors' command line, a thin layer over :mod:`review_utils.build`."""
+"""``review``: the authors' command line, a thin layer over :mod:`review_utils.engine.build`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from .errors import DataValidationError, ReviewError
-from .paths import Layout, find_root
+from review_utils.core.errors import DataValidationError, ReviewError
+from review_utils.core.paths import Layout, find_root
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _build(layout: Layout, args) -> int:
-    from .build import Options, build
-    from .params import parse_assignments
+    from review_utils.core.params import parse_assignments
+    from review_utils.engine.build import Options, build
 
     if args.jobs < 1:
         raise ReviewError(f"--jobs must be at least 1, not {args.jobs}")
@@ -64,12 +64,12 @@ def _build(layout: Layout, args) -> int:
 
 
 def _validate(layout: Layout, args) -> int:
-    from .validate import validate_package
+    from review_utils.data.validate import validate_package
 
     problems = validate_package(layout.data)
     if problems:
         raise DataValidationError(problems)
-    from .data import DataPackage
+    from review_utils.data.package import DataPackage
 
     package = DataPackage(layout.data)
     print(f"review: data/ is valid ({len(package.resource_names)} resources)")
@@ -77,7 +77,7 @@ def _validate(layout: Layout, args) -> int:
 
 
 def _params(layout: Layout, args) -> int:
-    from .params import declarations
+    from review_utils.core.params import declarations
 
     for name, decl in sorted(declarations(layout.params_file).items()):
         print(f"{name} ({decl['type']}, default {decl['default']}): {decl.get('help', '').strip()}")
@@ -85,7 +85,7 @@ def _params(layout: Layout, args) -> int:
 
 
 def _links(layout: Layout, args) -> int:
-    from .linkcheck import check_site
+    from review_utils.engine.linkcheck import check_site
 
     if not (layout.html / "index.html").is_file():
         raise ReviewError("no site to check: run review build first")

@@ -1,0 +1,340 @@
+"""Cost and access: CAR-T prices in China and the Shanghai Hu Hui Bao (沪惠保) worked example.
+
+Everything the access chapter states as a number is computed here from rows of
+``data/prices.csv`` and ``data/reimbursement.csv``: the worked example (price -> payout ->
+out-of-pocket -> reduction), the gap between that computed reduction and the review's headline
+claim, the programme-outcome arithmetic and the launch-date disagreement.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from review_utils.data.values import is_missing, row_by_key
+from review_utils.render.text import NOT_IN_EDITION as MISSING
+from review_utils.render.text import dated, format_value, stated
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Rows of data/reimbursement.csv that the worked example and the comparisons use (stable keys).
+REVIEW_PRICE = "RB04"           # list price of axi-cel (Yescarta) in the review's example
+REVIEW_PAYOUT = "RB05"          # Hu Hui Bao payout in the review's example
+REVIEW_STATED_REDUCTION = "RB06"
+REVIEW_STATED_OOP = "RB07"
+PUBLIC_CAP = "RB19"             # 2022 edition: CAR-T drug cost paid in full up to a cap, zero deductible
+PUBLIC_PRICE = "P01"            # data/prices.csv: axi-cel list price reported with the 2022 inclusion
+HEADLINE = "RB14"               # abstract: pilots cut patient costs by 50 %
+COST_CLAIMS = ("RB14", "RB02", "RB03", "RB06", "RB12", "RB11")
+TOTAL_REIMBURSED = "RB08"
+PATIENTS_BODY = "RB09"
+PATIENTS_CONCLUSION = "RB10"
+LAUNCH_REVIEW = "RB01"
+LAUNCH_PUBLIC = "RB18"
+RECORD_TOPICS = {
+    "RB01": "dates", "RB18": "dates", "RB19": "dates",
+    "RB08": "outcomes", "RB13": "outcomes", "RB09": "outcomes", "RB10": "outcomes",
+    "RB16": "coverage", "RB11": "coverage", "RB17": "coverage", "RB15": "coverage",
+}
+TOPIC_ORDER = {"dates": 0, "outcomes": 1, "coverage": 2}
+
+
+def _stated_row(row: pd.Series | None, unit_column: str = "unit") -> str:
+    if row is None:
+        return MISSING
+    return stated(row["value"], row["value_low"], row["value_high"], row["qualifier"], row[unit_column])
+
+
+# ---------------------------------------------------------------------------------------------
+# prices
+def flag_outliers(low: list[float], high: list[float]) -> list[bool]:
+    """A price is an outlier when even its lowest bound lies above the highest bound of every
+    other price reported (so no other report overlaps or exceeds it)."""
+    flags = []
+    for i, lo in enumerate(low):
+        others = [h for j, h in enumerate(high) if j != i]
+        flags.append(bool(others) and lo > max(others))
+    return flags
+
+
+def price_table(prices: pd.DataFrame) -> pd.DataFrame:
+    """Prices with their wording kept ('under', ranges), low/high bounds, and an outlier caveat.
+
+    Sorted by low bound, then price_id (deterministic).
+    """
+    frame = prices.copy()
+    frame["low"] = frame["value_low"].fillna(frame["value"]).astype(float)
+    frame["high"] = frame["value_high"].fillna(frame["value"]).astype(float)
+    frame["price_shown"] = [stated(r.value, r.value_low, r.value_high, r.qualifier, r.currency)
+                            for r in frame.itertuples()]
+    frame["outlier"] = flag_outliers(list(frame["low"]), list(frame["high"]))
+    caveats = []
+    for row in frame.itertuples():
+        parts = []
+        if row.outlier:
+            parts.append("OUTLIER: above every other price reported here")
+            if isinstance(row.note, str) and row.note.lower().startswith("suspect"):
+                parts.append("single undated secondary source")
+        if is_missing(row.price_date):
+            parts.append("undated")
+        caveats.append("; ".join(parts))
+    frame["caveat"] = caveats
+    frame["price_date_shown"] = [dated(d, p)
+                                 for d, p in zip(frame["price_date"], frame["date_precision"])]
+    return frame.sort_values(["low", "price_id"]).reset_index(drop=True)
+
+
+def price_summary(table: pd.DataFrame) -> dict[str, Any]:
+    """Counts and the span of prices (outliers left out of the span and reported apart)."""
+    regular = table[~table["outlier"]]
+    outliers = table[table["outlier"]]
+    return {
+        "n_prices": int(len(table)),
+        "n_outliers": int(len(outliers)),
+        "lowest": f"{format_value(float(regular['low'].min()))} CNY" if len(regular) else MISSING,
+        "highest": f"{format_value(float(regular['high'].max()))} CNY" if len(regular) else MISSING,
+        "outlier_products": ", ".join(outliers["product_name"]) if len(outliers) else "none",
+        "outlier_range": ", ".join(outliers["price_shown"]) if len(outliers) else "none",
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# the worked example
+def worked_example(price: float, payout: float) -> dict[str, float]:
+    """Price -> payout -> out-of-pocket drug cost, and the reduction = payout / price (percent)."""
+    if price <= 0:
+        raise ValueError(f"price must be positive, got {price}")
+    if payout < 0 or payout > price:
+        raise ValueError(f"payout {payout} must lie between 0 and the price {price}")
+    return {"price": float(price), "payout": float(payout), "out_of_pocket": float(price - payout),
+            "reduction_pct": 100.0 * payout / price}
+
+
+def capped_payout(price: float, cap: float, deductible: float = 0.0) -> float:
+    """What a 'full claim up to a cap' benefit pays for one drug bill."""
+    return float(max(0.0, min(price - deductible, cap)))
+
+
+def scenarios(reimbursement: pd.DataFrame, prices: pd.DataFrame) -> pd.DataFrame:
+    """One row per worked scenario whose input rows are in this edition.
+
+    * the review's example: price RB04, payout RB05;
+    * the public record: the axi-cel list price reported with its 2022 inclusion (P01) and the
+      2022 edition's benefit (RB19: drug cost in full up to a cap, zero deductible).
+    """
+    import pandas as pd
+
+    rows = []
+    price, payout = row_by_key(reimbursement, "reimb_id", REVIEW_PRICE), row_by_key(reimbursement, "reimb_id", REVIEW_PAYOUT)
+    if price is not None and payout is not None:
+        result = worked_example(price["value"], payout["value"])
+        rows.append({"scenario": "Review's example", **result,
+                     "price_source_id": price["source_id"], "payout_source_id": payout["source_id"],
+                     "inputs": f"{REVIEW_PRICE}, {REVIEW_PAYOUT}"})
+    price, cap = row_by_key(prices, "price_id", PUBLIC_PRICE), row_by_key(reimbursement, "reimb_id", PUBLIC_CAP)
+    if price is not None and cap is not None:
+        result = worked_example(price["value"], capped_payout(price["value"], cap["value"]))
+        year = cap["as_of_date"].year if not is_missing(cap["as_of_date"]) else "undated"
+        rows.append({"scenario": f"Public record ({year} edition terms)", **result,
+                     "price_source_id": price["source_id"], "payout_source_id": cap["source_id"],
+                     "inputs": f"{PUBLIC_PRICE} (prices), {PUBLIC_CAP}"})
+    columns = ["scenario", "price", "payout", "out_of_pocket", "reduction_pct", "price_source_id",
+               "payout_source_id", "inputs"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def example_steps(scen: pd.DataFrame, reimbursement: pd.DataFrame) -> pd.DataFrame:
+    """The worked example as steps (long form), each computed value beside what the source states."""
+    import pandas as pd
+
+    stated_by_review = {
+        "out_of_pocket": row_by_key(reimbursement, "reimb_id", REVIEW_STATED_OOP),
+        "reduction_pct": row_by_key(reimbursement, "reimb_id", REVIEW_STATED_REDUCTION),
+        "price": row_by_key(reimbursement, "reimb_id", REVIEW_PRICE),
+        "payout": row_by_key(reimbursement, "reimb_id", REVIEW_PAYOUT),
+    }
+    steps = [("price", "List price (input)"), ("payout", "Programme payout (input)"),
+             ("out_of_pocket", "Out-of-pocket drug cost = price − payout"),
+             ("reduction_pct", "Reduction = payout ÷ price")]
+    rows = []
+    for _, s in scen.iterrows():
+        for key, label in steps:
+            unit = "percent" if key == "reduction_pct" else "CNY"
+            computed = f"{s[key]:.1f} %" if key == "reduction_pct" else f"{format_value(s[key])} CNY"
+            said = ""
+            if s["scenario"] == "Review's example" and stated_by_review[key] is not None:
+                said = _stated_row(stated_by_review[key])
+            rows.append({"scenario": s["scenario"], "step": label, "computed": computed, "stated": said,
+                         "unit": unit, "source_id": s["price_source_id"], "payout_source_id": s["payout_source_id"]})
+    return pd.DataFrame(rows, columns=["scenario", "step", "computed", "stated", "unit", "source_id",
+                                       "payout_source_id"])
+
+
+def cost_claims(reimbursement: pd.DataFrame, computed_reduction: float | None) -> pd.DataFrame:
+    """The review's statements about how much patients save, beside the computed reduction.
+
+    ``gap_pp`` is stated minus computed, in percentage points (empty where not comparable).
+    """
+    order = {key: i for i, key in enumerate(COST_CLAIMS)}
+    frame = reimbursement[reimbursement["reimb_id"].isin(COST_CLAIMS)].copy()
+    frame["order"] = frame["reimb_id"].map(order)
+    frame = frame.sort_values("order").reset_index(drop=True)
+    frame["stated_shown"] = [_stated_row(r) for _, r in frame.iterrows()]
+    gaps = []
+    for _, r in frame.iterrows():
+        comparable = r["reimb_id"] != "RB11" and computed_reduction is not None and not is_missing(r["value"])
+        gaps.append(f"{r['value'] - computed_reduction:+.1f}" if comparable else "not comparable")
+    frame["gap_pp"] = gaps
+    return frame.drop(columns="order")
+
+
+# ---------------------------------------------------------------------------------------------
+# programme outcomes and record
+def outcome_arithmetic(total: float, patients: float, cap: float) -> dict[str, float]:
+    """Average payout per patient, and the fewest patients who could have received ``total`` if
+    nobody received more than ``cap``."""
+    if patients <= 0 or cap <= 0:
+        raise ValueError("patients and cap must be positive")
+    return {"average": total / patients, "min_patients_at_cap": math.ceil(total / cap)}
+
+
+def programme_record(reimbursement: pd.DataFrame) -> pd.DataFrame:
+    """Launch dates, outcomes and coverage rows, grouped by topic, with the value as stated."""
+    frame = reimbursement[reimbursement["reimb_id"].isin(RECORD_TOPICS)].copy()
+    frame["topic"] = frame["reimb_id"].map(RECORD_TOPICS)
+    frame["order"] = frame["topic"].map(TOPIC_ORDER)
+    frame["stated_shown"] = [_stated_row(r) if not (is_missing(r["value"]) and is_missing(r["value_low"])) else "(no number)"
+                             for _, r in frame.iterrows()]
+    frame["date_shown"] = [dated(d, p)
+                           for d, p in zip(frame["as_of_date"], frame["date_precision"])]
+    return frame.sort_values(["order", "as_of_date", "reimb_id"], na_position="last").drop(columns="order").reset_index(drop=True)
+
+
+def launch_gap_years(review_year: float, public_launch_year: int) -> int:
+    """How many years later the review's launch year is than the public record's."""
+    return int(review_year) - int(public_launch_year)
+
+
+def summary(reimbursement: pd.DataFrame, prices: pd.DataFrame) -> dict[str, str]:
+    """Every value the access chapter's prose cites, as display text (MISSING where the edition
+    does not hold the row)."""
+    out: dict[str, str] = {}
+    scen = scenarios(reimbursement, prices)
+    review = scen[scen["scenario"] == "Review's example"]
+    public = scen[scen["scenario"] != "Review's example"]
+    computed = float(review["reduction_pct"].iloc[0]) if len(review) else None
+
+    def cny(frame, column):
+        return f"{format_value(float(frame[column].iloc[0]))} CNY" if len(frame) else MISSING
+
+    out["he_price"], out["he_payout"], out["he_oop"] = (cny(review, c) for c in ("price", "payout", "out_of_pocket"))
+    out["he_reduction"] = f"{computed:.1f} %" if computed is not None else MISSING
+    out["he_reduction_exact"] = f"{computed:.4f} %" if computed is not None else MISSING
+    out["he_stated_reduction"] = _stated_row(row_by_key(reimbursement, "reimb_id", REVIEW_STATED_REDUCTION))
+    headline = row_by_key(reimbursement, "reimb_id", HEADLINE)
+    out["he_headline"] = _stated_row(headline)
+    if headline is not None and computed is not None:
+        gap = float(headline["value"]) - computed
+        out["he_headline_gap"] = f"{gap:.1f} percentage points"
+        out["he_headline_payout"] = f"{format_value(float(review['price'].iloc[0]) * headline['value'] / 100)} CNY"
+    else:
+        out["he_headline_gap"] = out["he_headline_payout"] = MISSING
+    out["pub_price"], out["pub_payout"], out["pub_oop"] = (cny(public, c) for c in ("price", "payout", "out_of_pocket"))
+    out["pub_reduction"] = f"{float(public['reduction_pct'].iloc[0]):.1f} %" if len(public) else MISSING
+    cap = row_by_key(reimbursement, "reimb_id", PUBLIC_CAP)
+    out["pub_cap"] = f"{format_value(float(cap['value']))} CNY" if cap is not None else MISSING
+    out["pub_cap_date"] = dated(cap["as_of_date"], cap["date_precision"]) if cap is not None else MISSING
+
+    total = row_by_key(reimbursement, "reimb_id", TOTAL_REIMBURSED)
+    body, concl = (row_by_key(reimbursement, "reimb_id", k) for k in (PATIENTS_BODY, PATIENTS_CONCLUSION))
+    out["hhb_total"] = _stated_row(total)
+    out["hhb_total_date"] = dated(total["as_of_date"], total["date_precision"]) if total is not None else MISSING
+    out["hhb_patients_body"] = _stated_row(body)
+    out["hhb_patients_conclusion"] = _stated_row(concl)
+    patients = body if body is not None else concl
+    if total is not None and patients is not None and cap is not None:
+        arithmetic = outcome_arithmetic(total["value"], patients["value"], cap["value"])
+        # the unit stays in the text: a bare "33,000,000" would be read back by myst-nb's glue
+        # role as a Python tuple (literal_eval) and shown as "(33, 0, 0)"
+        out["hhb_total_plain"] = f"{format_value(float(total['value']))} CNY"
+        out["hhb_patients_plain"] = format_value(float(patients["value"]))
+        out["hhb_average"] = f"{format_value(arithmetic['average'])} CNY"
+        out["hhb_min_patients"] = format_value(arithmetic["min_patients_at_cap"])
+    else:
+        out["hhb_total_plain"] = out["hhb_patients_plain"] = out["hhb_average"] = out["hhb_min_patients"] = MISSING
+    out["hhb_oop_share"] = _stated_row(row_by_key(reimbursement, "reimb_id", "RB11"))
+
+    launch_review, launch_public = (row_by_key(reimbursement, "reimb_id", k) for k in (LAUNCH_REVIEW, LAUNCH_PUBLIC))
+    out["hhb_launch_review"] = _stated_row(launch_review)
+    out["hhb_launch_public"] = (dated(launch_public["as_of_date"], launch_public["date_precision"])
+                                if launch_public is not None else MISSING)
+    if launch_review is not None and launch_public is not None:
+        gap = launch_gap_years(launch_review["value"], launch_public["as_of_date"].year)
+        out["hhb_launch_gap"] = f"{gap} year" + ("" if gap == 1 else "s")
+    else:
+        out["hhb_launch_gap"] = MISSING
+    return out
+
+
+def example_caption(scen: pd.DataFrame, headline_shown: bool) -> str:
+    """The figure caption, naming only the scenarios actually drawn."""
+    if scen.empty:
+        return "The Hu Hui Bao worked example: no input rows as of the edition date."
+    kinds = ["the review's example" if s == "Review's example" else "the published scheme terms"
+             for s in sorted(scen["scenario"], key=lambda s: s != "Review's example")]
+    text = "How a CAR-T drug bill splits between the Hu Hui Bao payout and the patient in " + " and under ".join(kinds)
+    if headline_shown:
+        text += "; the dashed tick marks where the abstract's headline cost cut would put the payout"
+    return text + "."
+
+
+# ---------------------------------------------------------------------------------------------
+# figure
+def example_figure(scen: pd.DataFrame, headline_pct: float | None = None):
+    """Stacked horizontal bars: each scenario's price split into payout and out-of-pocket cost.
+
+    Colours from Okabe–Ito and distinct hatches; the headline claim (if given) is a dashed tick
+    on the review's bar at that share of the price.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    from review_utils.render.figures import OKABE_ITO, placeholder
+
+    if scen.empty:
+        return placeholder("No worked example as of the edition date")
+    # the review's example first (top), then the public record
+    frame = scen.assign(_review=scen["scenario"] != "Review's example").sort_values(["_review", "scenario"])
+    frame = frame.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7.5, 1.5 + 1.1 * len(frame)))
+    ys = [1.2 * i for i in range(len(frame))]
+    height = 0.55
+    ax.barh(ys, frame["payout"], height=height, color=OKABE_ITO[2], hatch="//", edgecolor="black", linewidth=0.6,
+            label="Hu Hui Bao payout")
+    ax.barh(ys, frame["out_of_pocket"], height=height, left=frame["payout"], color=OKABE_ITO[1], hatch="..",
+            edgecolor="black", linewidth=0.6, label="Out-of-pocket drug cost")
+    box = {"facecolor": "white", "edgecolor": "none", "pad": 1.5}
+    for y, row in zip(ys, frame.itertuples()):
+        ax.text(row.payout / 2, y, f"{format_value(row.payout)} CNY", ha="center", va="center", fontsize=8.5, bbox=box)
+        ax.text(row.payout + row.out_of_pocket / 2, y, f"{format_value(row.out_of_pocket)} CNY", ha="center",
+                va="center", fontsize=8.5, bbox=box)
+        ax.text(row.price * 1.02, y, f"payout ÷ price\n= {row.reduction_pct:.1f} %", ha="left", va="center",
+                fontsize=8.5)
+        if headline_pct is not None and row.scenario == "Review's example":
+            x = row.price * headline_pct / 100
+            ax.plot([x, x], [y - height / 2 - 0.08, y + height / 2 + 0.08], color=OKABE_ITO[7], linestyle="--",
+                    linewidth=1.4, zorder=4)
+            ax.text(x, y - height / 2 - 0.1, f"abstract's {format_value(headline_pct)} % claim", ha="center",
+                    va="bottom", fontsize=8)
+    labels = [s.replace(" (", "\n(") for s in frame["scenario"]]
+    ax.set_yticks(ys, labels)
+    ax.set_ylim(ys[-1] + 0.6, ys[0] - 0.75)
+    ax.set_xlim(0, float(frame["price"].max()) * 1.25)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: format_value(v / 1e6) + " M"))
+    ax.set_xlabel("CAR-T drug cost (CNY)")
+    ax.grid(axis="y", visible=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.45, -0.22 if len(frame) > 1 else -0.4), ncol=2, fontsize=8.5,
+              frameon=False)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,146 @@
+"""How the Audit chapter shows :func:`review_utils.chapters.shared.audit.audit`'s verdicts: tables, a figure and
+plain-language notes. The rules themselves live in :mod:`review_utils.chapters.shared.audit`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from review_utils.chapters.shared.audit import ABOUT, NEARLY, STATUS_LABELS, STATUSES, half_unit  # noqa: F401 - used by the notebook
+from review_utils.render import markup
+from review_utils.render.figures import OKABE_ITO, placeholder
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+# One colour per status (Okabe-Ito, readable in grey and by colour-blind readers), and hatching
+# so that the statuses stay apart in print.
+STATUS_COLOURS = {"reproduced": OKABE_ITO[2], "differs": OKABE_ITO[1], "contradicted": OKABE_ITO[5],
+                  "not_checkable": "#BBBBBB"}
+STATUS_HATCHES = {"reproduced": "", "differs": "//", "contradicted": "xx", "not_checkable": ".."}
+FLAGGED = ("differs", "contradicted")
+
+
+def summary(verdicts: pd.DataFrame) -> dict[str, Any]:
+    """The numbers the chapter's prose cites."""
+    flagged = verdicts[verdicts["status"].isin(FLAGGED)]
+    return {
+        "n_claims": int(len(verdicts)),
+        "n_documents": int(verdicts["source_id"].nunique()),
+        **{f"n_{status}": int((verdicts["status"] == status).sum()) for status in STATUSES},
+        "n_flagged": int(len(flagged)),
+        "n_checked": int((verdicts["status"] != "not_checkable").sum()),
+        "n_corrections": int((verdicts["correction"] != "").sum()),
+        "n_counts": int((verdicts["holds_for"] != "").sum()),
+        "n_internal": int(len(internal(verdicts))),
+    }
+
+
+def by_source(verdicts: pd.DataFrame, titles: dict[str, str] | None = None) -> pd.DataFrame:
+    """Claims per document and status, documents in ledger order, with a total row."""
+    import pandas as pd
+
+    order = list(dict.fromkeys(verdicts["source_id"]))
+    rows = []
+    for source in order:
+        part = verdicts[verdicts["source_id"] == source]
+        rows.append({"source_id": source, "document": (titles or {}).get(source, source),
+                     **{s: int((part["status"] == s).sum()) for s in STATUSES}, "total": int(len(part))})
+    table = pd.DataFrame(rows, columns=["source_id", "document", *STATUSES, "total"])
+    if len(table):
+        total = {"source_id": None, "document": "all documents", **{s: int(table[s].sum()) for s in STATUSES},
+                 "total": int(table["total"].sum())}
+        table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+    return table
+
+
+def status_figure(table: pd.DataFrame) -> Figure:
+    """Stacked horizontal bars: claims per document, split by status (``table`` from
+    :func:`by_source`, without its total row)."""
+    import matplotlib.pyplot as plt
+
+    rows = table[table["source_id"].notna()]
+    if rows.empty or int(rows["total"].sum()) == 0:
+        return placeholder("No claims as of the edition date")
+    fig, ax = plt.subplots(figsize=(7.5, 1.0 + 0.6 * len(rows)))
+    labels = list(rows["document"])[::-1]
+    left = [0] * len(rows)
+    for status in STATUSES:
+        values = [int(v) for v in rows[status]][::-1]
+        ax.barh(labels, values, left=left, color=STATUS_COLOURS[status], hatch=STATUS_HATCHES[status],
+                edgecolor="white", label=STATUS_LABELS[status])
+        for y, (start, width) in enumerate(zip(left, values)):
+            if width:
+                ax.text(start + width / 2, y, str(width), ha="center", va="center", fontsize=8)
+        left = [a + b for a, b in zip(left, values)]
+    ax.set_xlabel("claims")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25 if len(rows) > 2 else -0.45), ncol=2, frameon=False,
+              fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def flagged(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """Claims that differ or are contradicted, contradicted first, then by id."""
+    part = verdicts[verdicts["status"].isin(FLAGGED)].copy()
+    part["_order"] = part["status"].map({"contradicted": 0, "differs": 1})
+    return part.sort_values(["_order", "claim_id"]).drop(columns="_order").reset_index(drop=True)
+
+
+def notes_markdown(verdicts: pd.DataFrame) -> str:
+    """One plain-language bullet per flagged claim: what was stated, what the evidence says, the
+    gap, and our reading. Data text is escaped; sources are cited."""
+    part = flagged(verdicts)
+    if part.empty:
+        return "No claim differs or is contradicted as of the edition date."
+    lines = []
+    for _, row in part.iterrows():
+        cited = markup.cite([row["source_id"]])
+        cell = row["evidence_source_id"]
+        others = [] if not isinstance(cell, str) else [s.strip() for s in cell.split(";") if s.strip()]
+        text = (f"- **{markup.escape(row['claim_id'])}, {markup.escape(row['status_label'])}.** "
+                f"{markup.escape(row['quantity'])}: stated as {markup.escape(row['stated'])} {cited}. "
+                f"Evidence: {markup.escape(row['evidence'])}")
+        text += f" {markup.cite(others)}." if others else "."
+        if row["difference"]:
+            text += f" Gap: {markup.escape(row['difference'])}."
+        if row["note"]:
+            text += f" {markup.escape(row['note'])}"
+        lines.append(text)
+    return "\n".join(lines)
+
+
+def corrections(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """Claims where the public record corrects a name, an identifier or a date."""
+    return verdicts[verdicts["correction"] != ""].reset_index(drop=True)
+
+
+def internal(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """Claims checked against the same document: restated figures, and percentages or totals
+    recomputed from amounts the document gives beside them."""
+    return verdicts[verdicts["internal"]].reset_index(drop=True)
+
+
+def dated_counts(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """Counts recounted from the approvals table, with the date each holds for."""
+    return verdicts[verdicts["holds_for"] != ""].reset_index(drop=True)
+
+
+def ledger_view(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """The whole ledger with evidence, gap and data needed in one column, so that the table
+    stays readable in print (the CSV download keeps them apart)."""
+    frame = verdicts.copy()
+    shown = []
+    for _, row in frame.iterrows():
+        if row["status"] == "not_checkable" and row["needed"]:
+            text = f"Needed: {row['needed']}"
+            if row["evidence"]:
+                text = f"{row['evidence']}. {text}"
+        else:
+            text = row["evidence"]
+            if row["difference"]:
+                text += f". Gap: {row['difference']}"
+        shown.append(text)
+    frame["evidence_shown"] = shown
+    return frame

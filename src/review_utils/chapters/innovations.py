@@ -1,0 +1,130 @@
+"""Innovations: the review's next-generation directions and the (preclinical) Huangqin claim.
+
+The Huangqin (Scutellaria baicalensis) numbers are a before/after pair from animal models of
+lung cancer that the review gives in its abstract only, with no model, sample size or reference.
+Every table and figure built here carries the label PRECLINICAL.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from review_utils.render.text import NOT_IN_EDITION as MISSING
+from review_utils.render.text import format_value
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+PRECLINICAL = "PRECLINICAL"
+
+# data/findings.csv rows of the Huangqin pair (stable keys) and the arm each stands for.
+HUANGQIN_ARMS = {"F009": "CAR-T alone", "F010": "CAR-T + Huangqin"}
+BASELINE, COMBINED = "F009", "F010"
+# data/recommendations.csv rows about next-generation engineering, manufacturing and TCM.
+INNOVATION_RECS = ("REC5", "REC6", "REC3", "REC4")
+REC_THEMES = {
+    "REC5": "Precision engineering and AI-guided optimisation",
+    "REC6": "Armoured CAR-T and biomarker-guided treatment",
+    "REC3": "Automated manufacturing",
+    "REC4": "Future focus, including traditional Chinese medicine",
+}
+EVIDENCE_WORDS = {"preclinical": PRECLINICAL, "clinical": "clinical", "regulatory": "regulatory",
+                  "market": "market", "not_stated": "not stated"}
+
+
+def regression_change(before: float, after: float) -> dict[str, float]:
+    """Absolute change (percentage points) and relative change (percent of the baseline) between
+    two rates given in percent."""
+    if before <= 0:
+        raise ValueError(f"baseline rate must be positive for a relative change, got {before}")
+    return {"absolute_pp": float(after - before), "relative_pct": 100.0 * (after - before) / before}
+
+
+def huangqin_pair(findings: pd.DataFrame) -> pd.DataFrame:
+    """The two Huangqin rows with their arm and an explicit evidence label, baseline first."""
+    frame = findings[findings["finding_id"].isin(HUANGQIN_ARMS)].copy()
+    frame["arm"] = frame["finding_id"].map(HUANGQIN_ARMS)
+    frame["evidence"] = frame["evidence_level"].map(EVIDENCE_WORDS).fillna(frame["evidence_level"])
+    frame["value_shown"] = [f"{format_value(float(v))} %" for v in frame["value"]]
+    frame["setting"] = "lung cancer models (model and n not reported)"
+    return frame.sort_values("finding_id").reset_index(drop=True)
+
+
+def huangqin_summary(pair: pd.DataFrame) -> dict[str, Any]:
+    """Glue-ready text for the pair and its computed change (MISSING if either row is absent)."""
+    values = dict(zip(pair["finding_id"], pair["value"]))
+    if BASELINE not in values or COMBINED not in values:
+        return {"hq_before": MISSING, "hq_after": MISSING, "hq_abs_change": MISSING, "hq_rel_change": MISSING,
+                "hq_evidence": MISSING}
+    change = regression_change(values[BASELINE], values[COMBINED])
+    levels = sorted(set(pair["evidence"]))
+    return {
+        "hq_before": f"{format_value(float(values[BASELINE]))} %",
+        "hq_after": f"{format_value(float(values[COMBINED]))} %",
+        "hq_abs_change": f"{change['absolute_pp']:.1f} percentage points",
+        "hq_rel_change": f"{change['relative_pct']:.1f} %",
+        "hq_evidence": ", ".join(levels),
+    }
+
+
+def huangqin_change_rows(pair: pd.DataFrame) -> pd.DataFrame:
+    """The pair plus two computed rows (absolute and relative change), for the table."""
+    import pandas as pd
+
+    rows = [{"row": r.arm, "value_shown": r.value_shown, "evidence": r.evidence, "setting": r.setting,
+             "locator": r.locator, "source_id": r.source_id} for r in pair.itertuples()]
+    values = dict(zip(pair["finding_id"], pair["value"]))
+    if BASELINE in values and COMBINED in values:
+        change = regression_change(values[BASELINE], values[COMBINED])
+        source = pair["source_id"].iloc[0]
+        rows.append({"row": "Absolute change (computed here)", "value_shown": f"{change['absolute_pp']:+.1f} percentage points",
+                     "evidence": PRECLINICAL, "setting": "difference of the two rows above", "locator": "computed",
+                     "source_id": source})
+        rows.append({"row": "Relative change (computed here)", "value_shown": f"{change['relative_pct']:+.1f} %",
+                     "evidence": PRECLINICAL, "setting": "change ÷ baseline", "locator": "computed",
+                     "source_id": source})
+    return pd.DataFrame(rows, columns=["row", "value_shown", "evidence", "setting", "locator", "source_id"])
+
+
+def directions(recommendations: pd.DataFrame) -> pd.DataFrame:
+    """The review's innovation directions (engineering, AI, manufacturing, TCM), in a fixed order."""
+    order = {key: i for i, key in enumerate(INNOVATION_RECS)}
+    frame = recommendations[recommendations["rec_id"].isin(INNOVATION_RECS)].copy()
+    frame["theme"] = frame["rec_id"].map(REC_THEMES)
+    frame["order"] = frame["rec_id"].map(order)
+    frame["example_shown"] = frame["example_or_benchmark"].fillna("(none given)")
+    return frame.sort_values("order").drop(columns="order").reset_index(drop=True)
+
+
+def huangqin_figure(pair: pd.DataFrame):
+    """Two bars (baseline, combination), hatched, each labelled PRECLINICAL; no error bars because
+    the source gives no sample size."""
+    import matplotlib.pyplot as plt
+
+    from review_utils.render.figures import OKABE_ITO, placeholder
+
+    if len(pair) < 2:
+        return placeholder("No preclinical Huangqin data as of the edition date")
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    xs = list(range(len(pair)))
+    colours = [OKABE_ITO[0], OKABE_ITO[2]]
+    hatches = ["//", "xx"]
+    for x, row in zip(xs, pair.itertuples()):
+        ax.bar(x, row.value, width=0.55, color=colours[x % 2], hatch=hatches[x % 2], edgecolor="black", linewidth=0.6)
+        ax.text(x, row.value + 2, f"{format_value(float(row.value))} %", ha="center", va="bottom", fontsize=10)
+    values = dict(zip(pair["finding_id"], pair["value"]))
+    if BASELINE in values and COMBINED in values:
+        change = regression_change(values[BASELINE], values[COMBINED])
+        ax.annotate("", xy=(0.7, values[COMBINED]), xytext=(0.3, values[BASELINE]),
+                    arrowprops={"arrowstyle": "->", "color": "#555555", "linewidth": 1.2})
+        ax.text(0.5, max(values[BASELINE], values[COMBINED]) + 14,
+                f"{change['absolute_pp']:+.0f} points ({change['relative_pct']:+.1f} % relative)",
+                ha="center", va="bottom", fontsize=9, color="#333333")
+    ax.set_xticks(xs, list(pair["arm"]))
+    ax.set_ylim(0, 100)
+    ax.set_xlim(-0.6, len(pair) - 0.4)
+    ax.set_ylabel("Tumour regression rate (%)")
+    ax.set_title("PRECLINICAL: lung cancer models (model and n not reported)", fontsize=10, loc="left")
+    ax.grid(axis="x", visible=False)
+    fig.tight_layout()
+    return fig

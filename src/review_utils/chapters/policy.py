@@ -1,0 +1,211 @@
+"""Regulation and policy events: a dated timeline, undated statements, post-marketing rules and
+the places where the public record corrects a seed document."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from review_utils.data.values import value_by_key
+from review_utils.render.text import NOT_IN_EDITION as MISSING
+from review_utils.render.text import as_given, dated, stated
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+# Rows of the timeline, top to bottom: how a product reaches patients, then the rules around it.
+KIND_ORDER = ["approval_pathway", "review_reform", "guidance", "pilot_zone", "post_marketing", "reimbursement",
+              "product_approval"]
+KIND_LABELS = {
+    "approval_pathway": "Approval pathway", "review_reform": "Review reform", "guidance": "Guidance",
+    "pilot_zone": "Pilot zone", "post_marketing": "Post-marketing", "reimbursement": "Reimbursement",
+    "product_approval": "Product approval",
+}
+
+# Seed statements that the public record corrects or dates: (seed row, record rows). Row ids are
+# event_id (policy_events.csv) or figure_id (market_figures.csv); the reasoning is in each row's note.
+CORRECTIONS: list[tuple[str, list[str]]] = [
+    ("E17", ["E14", "E16"]),   # "30-day" IND review: 30 working days, pilot 2024, nationwide 2025
+    ("MF11", ["E14", "E16"]),  # the same claim as a number
+    ("E21", ["E20"]),          # pilot zones: the notice names fewer areas than the news piece
+    ("MF15", ["E20"]),         # the same claim as a number
+    ("E08", ["E07", "E09"]),   # Hu Hui Bao launch year
+    ("E01", ["E02"]),          # first FDA CAR-T approval: year only in the review
+    ("E04", ["E05"]),          # first Chinese CAR-T approval: year only in the review
+]
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, str(kind).replace("_", " ").capitalize())
+
+
+def events_table(events: pd.DataFrame) -> pd.DataFrame:
+    """Every event, dated ones first in date order, then undated ones by kind and id; with
+    display columns ``date_shown`` and ``kind_shown``."""
+    import pandas as pd
+
+    frame = events.copy()
+    rank = {k: i for i, k in enumerate(KIND_ORDER)}
+    frame["_undated"] = frame["date"].isna()
+    frame["_kind_rank"] = frame["kind"].map(lambda k: rank.get(k, len(rank)))
+    frame = frame.sort_values(["_undated", "date", "_kind_rank", "event_id"], na_position="last")
+    frame = frame.drop(columns=["_undated", "_kind_rank"]).reset_index(drop=True)
+    frame["date_shown"] = [dated(d, p) for d, p in zip(frame["date"], frame["date_precision"])]
+    frame["kind_shown"] = [kind_label(k) for k in frame["kind"]]
+    return frame if len(frame) else pd.DataFrame(columns=[*events.columns, "date_shown", "kind_shown"])
+
+
+def summary(events: pd.DataFrame) -> dict[str, Any]:
+    """Counts for the prose, from :func:`events_table` output."""
+    dated = events[events["date"].notna()]
+    return {
+        "n_events": int(len(events)),
+        "n_dated": int(len(dated)),
+        "n_undated": int(len(events) - len(dated)),
+        "n_kinds": int(events["kind"].nunique()),
+        "n_cn": int(events["jurisdiction"].astype(str).str.startswith("CN").sum()),
+        "first_date": dated["date_shown"].iloc[0] if len(dated) else "none",
+        "latest_date": dated["date_shown"].iloc[-1] if len(dated) else "none",
+    }
+
+
+def timeline_figure(events: pd.DataFrame, *, as_of: Any) -> Figure:
+    """Dated events only: one row per kind, one marker per event at its date, labelled with its
+    event id (the key into the table). Filled markers: exact day; hollow: month, quarter or year
+    (the first day of the period is plotted). Colour and marker shape both encode the kind."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from review_utils.render.figures import MARKERS, OKABE_ITO, placeholder
+
+    dated = events[events["date"].notna()].sort_values(["date", "event_id"])
+    if dated.empty:
+        return placeholder("No dated events as of the edition date")
+    present = set(dated["kind"])
+    kinds = [k for k in KIND_ORDER if k in present] + sorted(present - set(KIND_ORDER))
+    fig, ax = plt.subplots(figsize=(7.5, 1.3 + 0.55 * len(kinds)))
+    for i, kind in enumerate(kinds):
+        colour, marker = OKABE_ITO[i % len(OKABE_ITO)], MARKERS[i % len(MARKERS)]
+        rows = dated[dated["kind"] == kind]
+        exact = rows["date_precision"] == "day"
+        for hollow, part in ((False, rows[exact]), (True, rows[~exact])):
+            if part.empty:
+                continue
+            ax.scatter(part["date"], [i] * len(part), marker=marker, s=60, zorder=3,
+                       facecolor="white" if hollow else colour, edgecolor=colour, linewidth=1.4 if hollow else 0.6)
+        for j, (_, row) in enumerate(rows.iterrows()):
+            ax.annotate(row["event_id"], (row["date"], i), xytext=(0, 7 if j % 2 == 0 else -12),
+                        textcoords="offset points", ha="center", fontsize=7.5)
+    ax.set_yticks(range(len(kinds)), [kind_label(k) for k in kinds])
+    ax.set_ylim(len(kinds) - 0.4, -0.7)
+    ax.axvline(pd.Timestamp(as_of), color="#555555", linestyle="--", linewidth=1)
+    ax.annotate("edition date", (pd.Timestamp(as_of), 1.0), xycoords=("data", "axes fraction"),
+                xytext=(-4, -2), textcoords="offset points", ha="right", va="top", fontsize=8, color="#555555")
+    ax.scatter([], [], marker="o", facecolor="#555555", edgecolor="#555555", label="exact day")
+    ax.scatter([], [], marker="o", facecolor="white", edgecolor="#555555", linewidth=1.4,
+               label="month, quarter or year only")
+    ax.legend(loc="lower left", fontsize=8, frameon=False, ncol=2, bbox_to_anchor=(0, 1.0), borderaxespad=0.2)
+    ax.set_xlabel("")
+    ax.grid(axis="y", visible=False)
+    fig.tight_layout()
+    return fig
+
+
+def quantity_text(row: Any) -> str:
+    """A stated number with its qualifier and unit as the source words it: 'up to 4 years'."""
+    return stated(row["value"], row.get("value_low"), row.get("value_high"), row["qualifier"], row["unit"], number=as_given)
+
+
+# Post-marketing requirements for CAR-T (findings rows with a number; events rows with the rule).
+POST_MARKETING_FINDINGS = ["F031", "F030", "F040"]
+POST_MARKETING_EVENTS = ["E13", "E27", "E25"]
+
+
+def post_marketing(findings: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """The post-marketing and evidence requirements: quantified rules from findings, then the
+    qualitative ones from policy events, each with its source."""
+    import pandas as pd
+
+    rows = []
+    for fid in POST_MARKETING_FINDINGS:
+        hit = findings[findings["finding_id"] == fid]
+        if len(hit):
+            row = hit.iloc[0]
+            rows.append({"row_id": fid, "requirement": row["quantity"], "quantity": quantity_text(row),
+                         "when": dated(row["date"], row["date_precision"]),
+                         "source_id": row["source_id"], "locator": row["locator"], "note": row["note"]})
+    for eid in POST_MARKETING_EVENTS:
+        hit = events[events["event_id"] == eid]
+        if len(hit):
+            row = hit.iloc[0]
+            rows.append({"row_id": eid, "requirement": row["event"], "quantity": "",
+                         "when": dated(row["date"], row["date_precision"]),
+                         "source_id": row["source_id"], "locator": row["locator"], "note": row["note"]})
+    return pd.DataFrame(rows, columns=["row_id", "requirement", "quantity", "when", "source_id", "locator", "note"])
+
+
+def finding_value(findings: pd.DataFrame, finding_id: str, missing: str = MISSING) -> Any:
+    """The number a finding states (an int when whole), or ``missing``."""
+    value = value_by_key(findings, "finding_id", finding_id)
+    return missing if value is None else value
+
+
+def corrections(events: pd.DataFrame, market_figures: pd.DataFrame) -> pd.DataFrame:
+    """Seed statements beside the public-record rows that correct or date them (pairs in
+    :data:`CORRECTIONS`); a pair is shown only when the seed row is in this edition."""
+    import pandas as pd
+
+    said: dict[str, dict[str, Any]] = {}
+    for _, row in events.iterrows():
+        said[row["event_id"]] = {"text": row["event"], "when": dated(row["date"], row["date_precision"]),
+                                 "source_id": row["source_id"], "note": row["note"]}
+    for _, row in market_figures.iterrows():
+        said[row["figure_id"]] = {"text": f"{row['metric']}: {quantity_text(row)} ({row['scope']})",
+                                  "when": dated(row["as_of_date"], row["date_precision"]),
+                                  "source_id": row["source_id"], "note": row["note"]}
+    records = []
+    for seed_id, record_ids in CORRECTIONS:
+        if seed_id not in said:
+            continue
+        seed = said[seed_id]
+        found = [r for r in record_ids if r in said]
+        records.append({
+            "seed_row": seed_id, "seed_says": seed["text"], "seed_date": seed["when"], "seed_source_id": seed["source_id"],
+            "record_rows": ", ".join(found) if found else "none in this edition",
+            "record_says": " | ".join(f"{said[r]['when']}: {said[r]['text']}" for r in found),
+            "note": seed["note"],
+            **{f"record_{i + 1}_source_id": said[r]["source_id"] for i, r in enumerate(found)},
+        })
+    columns = ["seed_row", "seed_says", "seed_date", "seed_source_id", "record_rows", "record_says", "note"]
+    frame = pd.DataFrame(records)
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    extra = sorted(c for c in frame.columns if c not in columns)
+    return frame[columns + extra]
+
+
+def figure_value(market_figures: pd.DataFrame, figure_id: str, missing: str = MISSING) -> Any:
+    """The number a market figure states (an int when whole), or ``missing``."""
+    value = value_by_key(market_figures, "figure_id", figure_id)
+    return missing if value is None else value
+
+
+# What the public record says about two seed claims, written once here so that the prose of an
+# edition that lacks the record rows says so instead of stating facts from its future.
+RECORD_PHRASES = {
+    "E17": ("The rule counts working days, not calendar days; it began as a pilot in Beijing and Shanghai "
+             "that at first left out cell and gene therapies, and became a nationwide pathway only with a "
+             "later NMPA announcement (rows {rows})."),
+    "E21": ("The notice itself names fewer areas: the Beijing, Shanghai and Guangdong free-trade zones and "
+             "the Hainan free-trade port (row {rows})."),
+}
+NO_RECORD = "No public-record row in this edition dates or checks this claim."
+
+
+def record_phrase(fixes: pd.DataFrame, seed_id: str) -> str:
+    """The sentence about the public record for one seed claim, or :data:`NO_RECORD` when this
+    edition holds no record row for it."""
+    hit = fixes[fixes["seed_row"] == seed_id]
+    if hit.empty or not str(hit.iloc[0]["record_rows"]).startswith(("E", "MF", "F")):
+        return NO_RECORD
+    return RECORD_PHRASES[seed_id].format(rows=hit.iloc[0]["record_rows"])

@@ -1,0 +1,1 @@
+"""Foundation every layer may use: errors, the project's paths, the book parameters."""

@@ -1,0 +1,249 @@
+"""The grammar of the claims ledger's ``evidence`` cells, and the check that every cell can be
+evaluated (rule ``claimEvidence`` of ``review validate``).
+
+An ``evidence`` cell holds items separated by ``;``:
+
+- ``row RESOURCE:KEY[.COLUMN]``: another row's stated value (a composite key joined with ``/``);
+- ``claim ID``: another claim of the ledger;
+- ``calc EXPRESSION``: arithmetic (+ - * / and brackets) on cells written ``{resource:key.column}``;
+- ``count products|indications FIELD=V|V, ...``: approvals recounted on the claim's date.
+
+The audit's status rules, which evaluate these items, live with the chapters
+(:mod:`review_utils.chapters.shared.audit`); this module only parses and checks them.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import operator
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from review_utils.core.errors import Problem, ReviewError
+from review_utils.data.values import is_missing as _missing
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# The resources a claim's evidence may point to, and the columns holding a row's stated value.
+VALUE_COLUMNS = ("value", "value_low", "value_high", "qualifier")
+UNIT_COLUMN = {"prices": "currency"}
+COUNT_RESOURCES = ("pipeline_stages", "ind_reviews")  # a bare count column, unit "count"
+RESOURCES_NEEDED = ("claims", "sources", "products", "approvals", "findings", "efficacy", "prices",
+                    "reimbursement", "market_figures", "pipeline_stages", "ind_reviews", "policy_events")
+
+_REF = re.compile(r"\{([a-z_]+):([^{}.]+)\.([a-z_]+)\}")
+
+
+class EvidenceError(ReviewError):
+    """An evidence item that cannot be read; the message says which and what to write instead."""
+
+
+# ----------------------------------------------------------------------------- intervals
+@dataclass(frozen=True)
+class Ref:
+    resource: str
+    key: str
+    column: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.resource}:{self.key}" + (f".{self.column}" if self.column else "")
+
+
+@dataclass(frozen=True)
+class Item:
+    kind: str  # row | claim | calc | count
+    text: str
+    refs: tuple[Ref, ...] = ()
+    expression: str = ""
+    claim_id: str = ""
+    unit: str = ""  # count: products | indications
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+def parse_evidence(text: str | None) -> list[Item]:
+    """The items of one ``evidence`` cell (empty cell: no items). Raises :class:`EvidenceError`."""
+    items = []
+    if _missing(text):
+        return items
+    for part in (p.strip() for p in str(text).split(";")):
+        if not part:
+            continue
+        kind, _, rest = part.partition(" ")
+        rest = rest.strip()
+        if kind == "row":
+            items.append(Item("row", part, refs=(_parse_ref(rest, part),)))
+        elif kind == "claim":
+            if not re.fullmatch(r"C[0-9]{3}[a-z]?", rest):
+                raise EvidenceError(f"{part!r}: a claim item names one claim id, e.g. 'claim C027'")
+            items.append(Item("claim", part, claim_id=rest))
+        elif kind == "calc":
+            refs = tuple(Ref(*m.groups()) for m in _REF.finditer(rest))
+            if not refs:
+                raise EvidenceError(f"{part!r}: a calc item needs at least one cell, written {{resource:key.column}}")
+            _check_arithmetic(_REF.sub("1", rest), part)
+            items.append(Item("calc", part, refs=refs, expression=rest))
+        elif kind == "count":
+            what, _, spec = rest.partition(" ")
+            if what not in ("products", "indications"):
+                raise EvidenceError(f"{part!r}: write 'count products ...' or 'count indications ...'")
+            filters = []
+            for clause in (c.strip() for c in spec.split(",") if c.strip()):
+                name, eq, values = clause.partition("=")
+                if not eq or not name.strip() or not values.strip():
+                    raise EvidenceError(f"{part!r}: each filter is FIELD=VALUE or FIELD=VALUE|VALUE, got {clause!r}")
+                filters.append((name.strip(), tuple(v.strip() for v in values.split("|"))))
+            items.append(Item("count", part, unit=what, filters=tuple(filters)))
+        else:
+            raise EvidenceError(f"{part!r}: an evidence item starts with row, claim, calc or count")
+    return items
+
+
+def _parse_ref(text: str, part: str) -> Ref:
+    match = re.fullmatch(r"([a-z_]+):([^{}.]+?)(?:\.([a-z_]+))?", text)
+    if not match:
+        raise EvidenceError(f"{part!r}: write 'row resource:KEY' or 'row resource:KEY.column'")
+    return Ref(*match.groups())
+
+
+_OPERATORS: dict[type, Callable[[float, float], float]] = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+
+
+def _check_arithmetic(expression: str, part: str) -> None:
+    try:
+        _evaluate(ast.parse(expression, mode="eval").body)
+    except (SyntaxError, EvidenceError) as exc:
+        raise EvidenceError(f"{part!r}: only numbers, cells, + - * / and brackets are allowed ({exc})") from None
+    except ZeroDivisionError:
+        pass  # the cells stand in as 1 here; real zero denominators are reported when evaluated
+
+
+def _evaluate(node: ast.AST) -> float:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return float(node.value)
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+        return _OPERATORS[type(node.op)](_evaluate(node.left), _evaluate(node.right))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -_evaluate(node.operand)
+    raise EvidenceError(f"{ast.unparse(node)!r} is not allowed")
+
+
+def find_row(frames: Mapping[str, pd.DataFrame], keys: Mapping[str, list[str]], ref: Ref) -> Any | None:
+    """The row ``ref`` names (a composite key is joined with '/'), or None when there is none."""
+    frame = frames.get(ref.resource)
+    if frame is None:
+        return None
+    names = keys[ref.resource]
+    parts = ref.key.split("/")
+    if len(parts) != len(names):
+        return None
+    mask = None
+    for name, part in zip(names, parts):
+        hit = frame[name].astype("string") == part
+        mask = hit if mask is None else (mask & hit)
+    found = frame[mask.fillna(False)]
+    return found.iloc[0] if len(found) else None
+
+
+# ----------------------------------------------------------------------------- validation
+def evidence_problems(claims: pd.DataFrame, frames: Mapping[str, pd.DataFrame], keys: Mapping[str, list[str]],
+                      path: str = "data/claims.csv") -> list[Problem]:
+    """Every evidence cell that cannot be evaluated, named by row and column (run by
+    ``review validate`` on the whole package, so a typo never reaches a build)."""
+    problems: list[Problem] = []
+    ids = set(claims["claim_id"].astype(str))
+
+    def bad(index: Any, column: str, value: Any, rule: str, message: str) -> None:
+        problems.append(Problem(path, int(index) + 2, column, None if _missing(value) else str(value), rule, message))
+
+    for index, claim in claims.iterrows():
+        method, text = str(claim["check_method"]), claim["evidence"]
+        has_evidence = not _missing(text) and str(text).strip() != ""
+        if method == "not_checkable":
+            if has_evidence:
+                bad(index, "evidence", text, "claim-evidence",
+                    "a not_checkable claim has no evidence; empty the cell or choose another check_method")
+            if _missing(claim["needed"]):
+                bad(index, "needed", None, "claim-needed",
+                    "say what data would be needed to check this claim (check_method is not_checkable)")
+            continue
+        if not has_evidence:
+            bad(index, "evidence", text, "claim-evidence",
+                f"check_method {method} needs evidence items (row, claim, calc or count), or use not_checkable")
+            continue
+        try:
+            items = parse_evidence(str(text))
+        except EvidenceError as exc:
+            bad(index, "evidence", text, "claim-evidence", str(exc))
+            continue
+        for item in items:
+            for message in _item_problems(item, claim, frames, keys, ids):
+                bad(index, "evidence", item.text, "claim-evidence", message)
+    return problems
+
+
+def _item_problems(item: Item, claim: Any, frames: Mapping[str, pd.DataFrame], keys: Mapping[str, list[str]],
+                   ids: set[str]) -> list[str]:
+    unit = str(claim["unit"])
+    if item.kind == "claim":
+        if item.claim_id not in ids:
+            return [f"claim {item.claim_id} is not in claims.csv"]
+        if item.claim_id == claim["claim_id"]:
+            return ["a claim cannot be its own evidence"]
+        other = find_row(frames, keys, Ref("claims", item.claim_id))
+        if other is not None and str(other["unit"]) != unit:
+            return [f"claim {item.claim_id} is in {other['unit']}, this claim in {unit}; compare like with like"]
+        return []
+    if item.kind == "count":
+        if unit != "count":
+            return [f"a recount gives a count, but this claim's unit is {unit}"]
+        columns = set(frames["products"].columns) | set(frames["approvals"].columns)
+        return [f"count filter {name!r} is not a column of products.csv or approvals.csv"
+                for name, _ in item.filters if name not in columns]
+    out = []
+    for ref in item.refs:
+        if ref.resource not in frames:
+            out.append(f"{ref.resource!r} is not a resource the audit reads ({', '.join(RESOURCES_NEEDED)})")
+            continue
+        row = find_row(frames, keys, ref)
+        if row is None:
+            out.append(f"no row {ref.key!r} in {ref.resource} (key: {'/'.join(keys[ref.resource])})")
+            continue
+        if ref.column is not None and ref.column not in row.index:
+            out.append(f"{ref.resource} has no column {ref.column!r}")
+            continue
+        if item.kind == "calc" and _missing(row[ref.column]):
+            out.append(f"{ref} is empty; a calc needs a number there")
+        if item.kind == "row":
+            out += _row_unit_problems(ref, row, unit)
+    return out
+
+
+def _row_unit_problems(ref: Ref, row: Any, unit: str) -> list[str]:
+    import pandas as pd
+
+    if ref.column is not None:
+        value = row[ref.column]
+        if isinstance(value, (pd.Timestamp, dt.date)):
+            return [] if unit == "year" else [f"{ref} is a date; only a claim about a year can be checked against it"]
+        if _missing(value):
+            return [f"{ref} is empty"]
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            return [f"{ref} is not a number ({value!r})"]
+        return []
+    if ref.resource in COUNT_RESOURCES:
+        return [] if unit == "count" else [f"{ref} is a count, this claim is in {unit}"]
+    if ref.resource == "claims" or "value" not in row.index:
+        return [f"name a column for {ref.resource} rows, e.g. {ref}.value"] if ref.resource != "claims" else []
+    row_unit = str(row[UNIT_COLUMN.get(ref.resource, "unit")])
+    if row_unit != unit:
+        return [f"{ref} is in {row_unit}, this claim in {unit}; compare like with like"]
+    if all(_missing(row[c]) for c in VALUE_COLUMNS[:3]):
+        return [f"{ref} states no value"]
+    return []
