@@ -9,13 +9,16 @@ from __future__ import annotations
 import csv
 import html
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import SMALL_BOOK, copy_project, edit_csv, first_row, run_review, set_cell, tree_digest
+from conftest import REPO, SMALL_BOOK, copy_project, edit_csv, first_row, run_review, set_cell, tree_digest
 
 pytestmark = pytest.mark.slow
 
@@ -154,9 +157,12 @@ def add_notebook(root: Path, name: str, code: str) -> None:
     (root / "_toc.yml").write_text(toc + f"      - file: book/{name}\n")
 
 
-def recorded_reads(root: Path) -> dict[str, set[str]]:
+def recorded_reads(root: Path, modules: bool = False) -> dict[str, set[str]]:
+    """What each notebook read (data resources and files), or with ``modules`` the project
+    modules its kernel imported."""
     state = json.loads((root / "_build/.review/state.json").read_text())
-    return {nb: set(record["reads"]) for nb, record in state["notebooks"].items()}
+    return {nb: {name for name in record["reads"] if name.startswith("module:") == modules}
+            for nb, record in state["notebooks"].items()}
 
 
 def test_incremental_rebuilds_run_only_what_changed(tmp_path):
@@ -260,3 +266,52 @@ def test_rebuild_after_edits_equals_a_clean_build(tmp_path):
         theirs = {p.relative_to(clean / part): p.read_bytes() for p in (clean / part).rglob("*") if p.is_file()}
         assert ours.keys() == theirs.keys(), part
         assert [str(k) for k in ours if ours[k] != theirs[k]] == [], part
+
+
+def run_with_code(root: Path, *args: str) -> subprocess.CompletedProcess:
+    """``review`` with the copy's own ``src/`` first on the path (kernels inherit it), so that
+    editing the copy's code is what the build sees."""
+    env = {k: v for k, v in os.environ.items() if k not in ("REVIEW_ROOT", "CI")}
+    env["PYTHONPATH"] = str(root / "src")
+    result = subprocess.run([sys.executable, "-m", "review_utils.cli", "--root", str(root), *args],
+                            cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"review {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def add_comment(path: Path) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + "\n# an edit that changes no behaviour\n", encoding="utf-8")
+
+
+def test_a_notebook_reruns_when_code_it_imported_changed_not_when_any_code_changed(tmp_path):
+    root = copy_project(tmp_path / "book", [*SMALL_BOOK, "book/efficacy"])
+    shutil.copytree(REPO / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    package = root / "src" / "review_utils"
+    run_with_code(root, "build", "--no-pdf")
+    reads = recorded_reads(root, modules=True)
+    # what each kernel imported is recorded: the facade for all, the efficacy module for one
+    assert all("module:review_utils.chapter" in names for names in reads.values())
+    importers = {nb for nb, names in reads.items() if "module:review_utils.chapters.efficacy" in names}
+    assert importers == {"book/efficacy.ipynb"}
+    assert not any(name.startswith("module:review_utils.engine") for names in reads.values() for name in names)
+
+    # code no chapter imports: the LaTeX table extension, the warm-kernel code
+    add_comment(package / "engine" / "latex_tables.py")
+    add_comment(package / "engine" / "kernels.py")
+    engine_edit = run_with_code(root, "build", "--no-pdf")
+    assert set(statuses(engine_edit.stderr).values()) == {"cached"}
+
+    # a chapter module: only the notebooks that imported it run again
+    add_comment(package / "chapters" / "efficacy.py")
+    chapter_edit = run_with_code(root, "build", "--no-pdf")
+    ran = {nb for nb, status in statuses(chapter_edit.stderr).items() if status == "done"}
+    assert ran == importers
+    assert "module review_utils.chapters.efficacy changed" in chapter_edit.stderr
+
+    # and the edited rebuild is what a clean build of the same sources gives
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    for name in ("_config.yml", "_toc.yml", "params.yml", "requirements.lock", "book", "data", "src"):
+        (shutil.copytree if (root / name).is_dir() else shutil.copy2)(root / name, clean / name)
+    run_with_code(clean, "build", "--no-pdf")
+    assert tree_digest(root / "_build/html") == tree_digest(clean / "_build/html")

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from review_utils.core.params import resolve
 from review_utils.core.paths import Layout, find_root
+from review_utils.data import package
 from review_utils.data.package import DataPackage
 from review_utils.render import markup
 from review_utils.render.text import (  # noqa: F401 - what notebooks write with: chapter.dated(...), ...
@@ -150,4 +151,24 @@ def start(stem: str, out_dir: Path | str | None = None, **given: Any) -> Chapter
     layout = Layout(find_root())
     params = resolve(layout.params_file, given, origin=f"notebook {stem}")
     apply_style()
+    _record_modules_after_each_cell()
     return Chapter(stem, params, layout, Path(out_dir) if out_dir else Path.cwd())
+
+
+def _record_modules_after_each_cell() -> None:
+    """In a kernel, record after every cell which project modules are imported (the build keys
+    the notebook on them, see :func:`review_utils.data.package.record_modules`); once per kernel."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython always present in the venv
+        return
+    shell = get_ipython()
+    if shell is None or getattr(shell, "kernel", None) is None:
+        return
+    if _after_cell not in shell.events.callbacks["post_run_cell"]:
+        shell.events.register("post_run_cell", _after_cell)
+    package.record_modules()
+
+
+def _after_cell(result: Any = None) -> None:
+    package.record_modules()

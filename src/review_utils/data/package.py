@@ -268,3 +268,51 @@ def _emit(record: dict[str, str]) -> None:
 def reads() -> dict[str, dict[str, str]]:
     """What this process has loaded so far (resource name -> record)."""
     return dict(_reads)
+
+
+# The project modules a notebook's kernel imported are recorded like the files it read, under this
+# prefix and the module's dotted name, so that a notebook runs again when code it used changes and
+# not when any code changes. Engine modules are left out: the kernel parent imports them whether or
+# not a chapter needs them, and a change of theirs that alters outputs bumps the engine's epoch.
+MODULE_READ_PREFIX = "module:"
+PROJECT_PACKAGE = "review_utils"
+NOT_RECORDED = ("review_utils.engine",)
+
+
+def project_modules() -> dict[str, str]:
+    """Dotted name -> source file of every project module this process has imported."""
+    import sys
+
+    found = {}
+    for name, module in list(sys.modules.items()):
+        if name != PROJECT_PACKAGE and not name.startswith(PROJECT_PACKAGE + "."):
+            continue
+        if name.startswith(NOT_RECORDED):
+            continue
+        path = getattr(module, "__file__", None)
+        if path:
+            found[name] = path
+    return dict(sorted(found.items()))
+
+
+def module_fingerprint(name: str) -> str:
+    """The digest of a project module's source as this environment would import it now
+    ("absent" when it no longer exists)."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.origin or not Path(spec.origin).is_file():
+        return "absent"
+    return file_fingerprint(Path(spec.origin))
+
+
+def record_modules() -> None:
+    """Record every project module imported so far that was not recorded yet (called after each
+    cell of a chapter notebook; see :func:`review_utils.chapter.start`)."""
+    for name, path in project_modules().items():
+        key = MODULE_READ_PREFIX + name
+        if key not in _reads:
+            _emit({"resource": key, "fingerprint": file_fingerprint(Path(path))})

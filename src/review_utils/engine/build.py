@@ -20,11 +20,15 @@ from typing import Any
 from review_utils.core.errors import NotebookError, ReviewError
 from review_utils.core.params import resolve, to_json
 from review_utils.core.paths import ROOT_ENV, Layout
-from review_utils.data.package import FILE_READ_PREFIX, DataPackage, canonical_json, file_fingerprint
+from review_utils.data.package import (
+    FILE_READ_PREFIX, MODULE_READ_PREFIX, DataPackage, canonical_json, file_fingerprint, module_fingerprint,
+)
 from review_utils.engine import execute, kernels, site
 from review_utils.engine.lock import build_lock
 from review_utils.engine.progress import Progress
-from review_utils.engine.state import BuildState, NotebookRecord, code_digest, files_digest, notebook_source_digest
+from review_utils.engine.state import (
+    ENGINE_EPOCH, BuildState, NotebookRecord, code_digest, file_digest, files_digest, notebook_source_digest,
+)
 
 # Fixed values for the kernels, so outputs do not depend on the moment or the machine's hash seed.
 KERNEL_ENV = {"PYTHONHASHSEED": "0", "SOURCE_DATE_EPOCH": "1767225600", "MPLBACKEND": "Agg"}
@@ -73,7 +77,9 @@ class Builder:
         self.state.save(self.state_file)
 
     def plan(self, params: dict[str, Any]) -> list[Plan]:
-        code = self._code_digest()
+        # code a notebook imports is in its reads; the key holds what every notebook depends on
+        lock = self.layout.root / "requirements.lock"
+        code = f"epoch {ENGINE_EPOCH}|{file_digest(lock) if lock.is_file() else 'no lock'}"
         params_json = canonical_json(to_json(params))
         plans = []
         for path in site.notebooks(self.layout):
@@ -259,7 +265,7 @@ class Builder:
         if record is None or not (self.cache / stem / f"{stem}.ipynb").is_file():
             return True, "new"
         if record.key != key:
-            return True, "source, parameters or code changed"
+            return True, "source, parameters, dependencies or engine epoch changed"
         for name, fingerprint in record.reads.items():
             current, shown = self._read_fingerprint(name)
             if current is None:
@@ -273,6 +279,10 @@ class Builder:
         if name.startswith(FILE_READ_PREFIX):
             rel = name[len(FILE_READ_PREFIX):]
             return file_fingerprint(self.layout.root / rel), rel
+        if name.startswith(MODULE_READ_PREFIX):
+            module = name[len(MODULE_READ_PREFIX):]
+            current = module_fingerprint(module)
+            return (None if current == "absent" else current), f"module {module}"
         try:
             resource = self.package.resource(name)
             return resource.fingerprint(), resource.display_path

@@ -18,7 +18,12 @@ from typing import Any
 
 from review_utils.data.package import canonical_json
 
-STATE_VERSION = 2
+STATE_VERSION = 3  # 3: notebooks keyed on the modules they imported, not on all of review_utils
+
+# Bump when an engine change alters what executed notebooks contain (the way papermill is driven,
+# output clean-up, kernel set-up): every notebook then runs again. Engine modules are not keyed
+# per notebook (see review_utils.data.package.NOT_RECORDED), so this is how such a change reaches them.
+ENGINE_EPOCH = 1
 
 
 def file_digest(path: Path) -> str:
