@@ -24,10 +24,9 @@ def main(root: Path) -> None:
     today = to_json(resolve(layout.params_file))["as_of"]
     with tempfile.TemporaryDirectory(prefix="bench-pdf-") as tmp:
         latex = Path(tmp) / "latex"
-        site._sphinx(stage, layout.state / "sphinx", "latex", strict=True, today=today, into=latex)
-        site._latexmk(layout, latex, today)
-        if not (latex / site.PDF_NAME).is_file():
-            raise SystemExit(f"{latex / site.PDF_NAME}: no PDF was made")
+        pdf = site.compile_pdf(layout, stage, strict=True, today=today, into=latex)
+        if not pdf.is_file():
+            raise SystemExit(f"{pdf}: no PDF was made")
 
 
 if __name__ == "__main__":

@@ -58,12 +58,12 @@ def phases(root: Path, sphinx_profile: Path | None) -> None:
     for owner, name, label in ((B.Builder, "plan", "plan (digests)"), (B.Builder, "validate", "validate data/"),
                                (site, "preload", "import Sphinx (meanwhile)"),
                                (B.Builder, "execute", "execute notebooks"), (site, "sync_stage", "stage"),
-                               (site, "_sphinx", "Sphinx HTML"), (site, "swap_in", "swap in")):
+                               (site, "run_sphinx", "Sphinx HTML"), (site, "swap_in", "swap in")):
         _span(owner, name, label)
     if sphinx_profile:
         import cProfile
 
-        original = site._sphinx
+        original = site.run_sphinx
 
         def profiled(*args, **kwargs):
             profiler = cProfile.Profile()
@@ -72,7 +72,7 @@ def phases(root: Path, sphinx_profile: Path | None) -> None:
             finally:
                 profiler.dump_stats(str(sphinx_profile))
 
-        site._sphinx = profiled
+        site.run_sphinx = profiled
     global T0
     T0 = time.perf_counter()
     B.build(Layout(root), B.Options(overrides={}, quiet=True, pdf=False))

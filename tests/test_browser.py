@@ -89,7 +89,10 @@ def test_every_page_loads_cleanly_with_figures_glue_and_theme_scripts_only(site,
     for page_name in site_pages(root):
         page = browser.new_page()
         errors, failed = [], []
-        page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+        # the location names the resource behind "Failed to load resource" (a request the browser
+        # makes itself, such as /favicon.ico, raises no request event on the page)
+        page.on("console", lambda m, errors=errors: errors.append(f"{m.text} ({m.location.get('url', '')})")
+                if m.type == "error" else None)
         page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
         page.on("requestfailed", lambda r, failed=failed: failed.append(r.url))
         page.on("response", lambda r, failed=failed: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
@@ -143,3 +146,14 @@ def test_internal_links_resolve(built):
     report = check_site(built / "_build/html")
     assert report.broken == []
     assert any("doi.org" in url for url in report.external)  # listed, not fetched
+
+
+def test_the_site_root_serves_what_browsers_request_on_their_own(site):
+    """A browser asks for /favicon.ico by itself (no request event on the page, only a console
+    error on a 404); the site answers it, so no page can fail at random on that request."""
+    import urllib.request
+
+    base, _ = site
+    with urllib.request.urlopen(f"{base}/favicon.ico", timeout=10) as response:
+        assert response.status == 200
+        assert response.read(4) == b"\x00\x00\x01\x00"  # an ICO file

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 from review_utils.chapters import market as mk
 from review_utils.chapters import targets as tg

@@ -226,7 +226,6 @@ def _child(request: dict[str, Any], ready: int) -> None:
 def serve() -> None:
     """The kernel parent: import once, then fork one kernel per request line on stdin."""
     import importlib
-    import pkgutil
 
     # The facade and the layers below it, which every chapter imports; never a chapter module,
     # because a notebook is keyed on the project modules its kernel holds (see engine.state).

@@ -113,10 +113,9 @@ def compile_site(layout: Layout, stage: Path, *, strict: bool, pdf: bool, today:
     work = layout.state / f"out-{uuid.uuid4().hex[:8]}"
     try:
         work.mkdir(parents=True)
-        _sphinx(stage, layout.state / "sphinx", "html", strict=strict, today=today, into=work / "html")
+        run_sphinx(stage, layout.state / "sphinx", "html", strict=strict, today=today, into=work / "html")
         if pdf:
-            _sphinx(stage, layout.state / "sphinx", "latex", strict=strict, today=today, into=work / "latex")
-            _latexmk(layout, work / "latex", today)
+            compile_pdf(layout, stage, strict=strict, today=today, into=work / "latex")
             # published with the site too, so that the landing page's link works when hosted
             shutil.copy2(work / "latex" / PDF_NAME, work / "html" / PDF_NAME)
         swap_in(work / "html", layout.html)
@@ -129,7 +128,15 @@ def compile_site(layout: Layout, stage: Path, *, strict: bool, pdf: bool, today:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _sphinx(stage: Path, sphinx_dir: Path, builder: str, *, strict: bool, today: str, into: Path) -> None:
+def compile_pdf(layout: Layout, stage: Path, *, strict: bool, today: str, into: Path) -> Path:
+    """The PDF step alone: Sphinx's LaTeX writer and xelatex on a staged book, into ``into``
+    (the benchmark times this); returns the PDF's path."""
+    run_sphinx(stage, layout.state / "sphinx", "latex", strict=strict, today=today, into=into)
+    run_latexmk(layout, into, today)
+    return into / PDF_NAME
+
+
+def run_sphinx(stage: Path, sphinx_dir: Path, builder: str, *, strict: bool, today: str, into: Path) -> None:
     """Run one Sphinx builder and move its output to ``into``.
 
     Sphinx keeps its environment (the parsed pages) in ``sphinx_dir`` between builds, so a
@@ -179,7 +186,7 @@ def _sphinx(stage: Path, sphinx_dir: Path, builder: str, *, strict: bool, today:
             shutil.rmtree(outdir, ignore_errors=True)
 
 
-def _latexmk(layout: Layout, latex_dir: Path, today: str) -> None:
+def run_latexmk(layout: Layout, latex_dir: Path, today: str) -> None:
     """xelatex via latexmk; on failure keep the log and quote LaTeX's own error lines."""
     import datetime as dt
     import subprocess

@@ -11,13 +11,11 @@ unique integer would round to it. So a count is used only when
 Every other row is labelled :data:`PERCENT_ONLY` and gets no interval.
 
 The interval comes from :func:`scipy.stats.binomtest` (``proportion_ci(method="exact")`` is the
-Clopper–Pearson interval). statsmodels' ``proportion_confint(method="beta")`` gives the same
-numbers; it is used when installed, so the library the project pins decides, never this module.
+Clopper–Pearson interval), the library the project pins.
 """
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 from review_utils.data.values import is_missing  # noqa: F401 - re-used by the chapters through stats
@@ -40,15 +38,10 @@ def clopper_pearson(k: int, n: int, confidence: float = CONFIDENCE) -> tuple[flo
         raise ValueError(f"n must be positive, got {n}")
     if not 0 <= k <= n:
         raise ValueError(f"k must be between 0 and n={n}, got {k}")
-    try:  # statsmodels when the environment has it (not pinned in this project at present)
-        from statsmodels.stats.proportion import proportion_confint
-    except ImportError:
-        from scipy.stats import binomtest
+    from scipy.stats import binomtest
 
-        ci = binomtest(k, n).proportion_ci(confidence_level=confidence, method="exact")
-        return float(ci.low), float(ci.high)
-    low, high = proportion_confint(k, n, alpha=1 - confidence, method="beta")
-    return (0.0 if math.isnan(low) else float(low)), (1.0 if math.isnan(high) else float(high))
+    ci = binomtest(k, n).proportion_ci(confidence_level=confidence, method="exact")
+    return float(ci.low), float(ci.high)
 
 
 def exact_count(percent: Any, n: Any, tolerance: float = 1e-9) -> int | None:
