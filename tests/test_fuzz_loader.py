@@ -38,3 +38,48 @@ def test_any_bytes_load_or_fail_with_our_error(tmp_path_factory, body):
     problems = validate_package(folder)  # must never raise
     assert all(p.rule and p.message for p in problems)
     shutil.rmtree(folder.parent)
+
+
+# ----------------------------------------------------------------------------- one type system
+# Cells that the two readers of a schema have disagreed on, mixed with random text.
+SPECIAL_CELLS = ["1", "1.0", "-2", "+3", "007", "1e3", "1_000", " 1", "1 ", " ", "NaN", "nan", "inf", "-INF",
+                 "Infinity", "1e309", "true", "True", "TRUE", "tRuE", "yes", "0", "false", "2024-01-01",
+                 "2024-1-5", "2024-13-01", "2024-02-30", "2024-01-01T10:00", "2024-01-01 00:00", "0x1A", "١٢"]
+cells = st.one_of(st.sampled_from(SPECIAL_CELLS),
+                  st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters='",\r\n'),
+                          max_size=8))
+
+
+def frictionless_accepts(field_type: str, cell: str) -> bool:
+    from frictionless import Field
+
+    value, notes = Field.from_descriptor({"name": "x", "type": field_type}).read_cell(cell)
+    return not notes
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(field_type=st.sampled_from(["integer", "number", "boolean", "date", "string"]), cell=cells)
+def test_loader_and_validation_agree_on_every_value(tmp_path_factory, field_type, cell):
+    """Whatever the cell, the loader accepts it exactly when ``review validate`` does, and a
+    value the loader accepts is one Frictionless accepts too (the loader is never the laxer)."""
+    import json
+
+    folder = tmp_path_factory.mktemp("types") / "data"
+    folder.mkdir()
+    descriptor = {"name": "t", "resources": [{
+        "name": "cells", "path": "cells.csv", "profile": "tabular-data-resource",
+        "schema": {"fields": [{"name": "id", "type": "string"}, {"name": "x", "type": field_type}]}}]}
+    (folder / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    (folder / "cells.csv").write_text("id,x\n" + f"r1,{cell}\n", encoding="utf-8", newline="")
+    try:
+        DataPackage(folder).load("cells")
+        loaded = True
+    except DataValidationError:
+        loaded = False
+    problems = validate_package(folder)
+    assert loaded == (not problems), (cell, [str(p) for p in problems])
+    if loaded and cell != "":
+        assert frictionless_accepts(field_type, cell), cell
+    # every problem is reported once, never twice by the two readers
+    assert len({(p.row, p.column) for p in problems}) == len(problems)
+    shutil.rmtree(folder.parent)

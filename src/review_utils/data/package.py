@@ -180,8 +180,13 @@ def read_records(resource: Resource) -> list[list[str]]:
     return records
 
 
-def read_typed(resource: Resource) -> pd.DataFrame:
-    """Read a CSV resource into a DataFrame whose dtypes follow the Table Schema."""
+def read_typed(resource: Resource, *, lenient: bool = False) -> Any:
+    """Read a CSV resource into a DataFrame whose dtypes follow the Table Schema.
+
+    Bad cells raise :class:`DataValidationError` naming each of them; with ``lenient`` the
+    frame comes back with those cells empty, beside the list of problems (validation uses this
+    to report every problem of a table in one pass, cross-field rules included).
+    """
     import pandas as pd
 
     header, *rows = read_records(resource)
@@ -196,9 +201,32 @@ def read_typed(resource: Resource) -> pd.DataFrame:
     typed: dict[str, Any] = {}
     for field in resource.fields:
         typed[field["name"]] = _convert_column(resource, field, frame[field["name"]], problems)
+    result = pd.DataFrame(typed)
+    if lenient:
+        return result, problems
     if problems:
         raise DataValidationError(problems)
-    return pd.DataFrame(typed)
+    return result
+
+
+# The project's one type system. Every cell is read by these rules, in the loader and in
+# ``review validate`` alike; they are at least as strict as Frictionless's Table Schema types
+# (so a value the loader accepts never fails validation), and stricter where Frictionless is lax
+# about what is a mistake in curated data:
+# - a missing value is an empty cell, exactly (Frictionless's default ``missingValues``); a cell of
+#   spaces is a value, and not a number;
+# - integer: optional sign and digits ("007" is 7); "1.0", "1e3", "1_000" and " 1" are not integers;
+# - number: decimal notation with an optional exponent, and finite: "NaN", "inf" and "1e309"
+#   (which overflows) are refused, though Python's float() takes them;
+# - boolean: exactly the field's ``trueValues``/``falseValues`` (Table Schema defaults: true, True,
+#   TRUE, 1 / false, False, FALSE, 0), so "1" is true and "yes" or "tRuE" are not booleans;
+# - date: YYYY-MM-DD with two-digit month and day, a real calendar day; a time ("2024-01-01T10:00")
+#   or "2024-1-5" is refused.
+_INTEGER = r"[+-]?[0-9]+"
+_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+TRUE_VALUES = ["true", "True", "TRUE", "1"]
+FALSE_VALUES = ["false", "False", "FALSE", "0"]
 
 
 def _convert_column(resource: Resource, field: dict[str, Any], column: pd.Series, problems: list[Problem]):
@@ -206,25 +234,30 @@ def _convert_column(resource: Resource, field: dict[str, Any], column: pd.Series
     import pandas as pd
 
     kind = field.get("type", "string")
-    values = column.where(column.str.strip() != "", None)
+    values = column.where(column != "", None)
+    present = values.notna()
     if kind == "integer":
-        number = pd.to_numeric(values, errors="coerce")
-        good = number.notna() & (number % 1 == 0)
-        converted = number.where(good).astype("Int64")
+        good = values.str.fullmatch(_INTEGER).fillna(False).astype(bool)
+        converted = pd.to_numeric(values.where(good), errors="coerce").astype("Int64")
     elif kind == "number":
-        converted = pd.to_numeric(values, errors="coerce").astype("Float64")
-        good = converted.notna()
+        number = pd.to_numeric(values.where(values.str.fullmatch(_NUMBER).fillna(False).astype(bool)), errors="coerce")
+        good = number.notna() & number.abs().lt(float("inf"))
+        converted = number.where(good).astype("Float64")
     elif kind == "date":
-        converted = pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")
+        shaped = values.str.fullmatch(_DATE).fillna(False).astype(bool)
+        converted = pd.to_datetime(values.where(shaped), format="%Y-%m-%d", errors="coerce")
         good = converted.notna()
     elif kind == "boolean":
-        converted = values.str.lower().map({"true": True, "false": False}).astype("boolean")
+        mapping = {v: True for v in field.get("trueValues", TRUE_VALUES)}
+        mapping.update({v: False for v in field.get("falseValues", FALSE_VALUES)})
+        converted = values.map(mapping).astype("boolean")
         good = converted.notna()
     else:
         return values.astype("string")
-    for index in (values.notna() & ~good)[lambda s: s].index:
+    for index in (present & ~good)[lambda s: s].index:
+        hint = " (write dates as YYYY-MM-DD)" if kind == "date" else ""
         problems.append(Problem(resource.display_path, int(index) + 2, field["name"], str(values[index]),
-                                f"type:{kind}", f"{values[index]!r} is not a valid {kind}"))
+                                f"type:{kind}", f"{values[index]!r} is not a valid {kind}{hint}"))
     return converted
 
 

@@ -55,15 +55,19 @@ def validate_package(data_dir: Path) -> list[Problem]:
         if file_problems:
             problems += file_problems
             continue
+        # Types are read once, by the loader's rules (data.package), which are at least as strict
+        # as Frictionless's: its type errors for the same cells are dropped, any other it finds
+        # is kept. Bad cells are left empty, so the cross-field rules still run on the rest and
+        # one run reports every problem.
         schema_problems = _schema_level(resource)
-        problems += schema_problems
-        # Cross-field rules still run when only constraints or keys failed, so that every
-        # problem is reported in one pass; they need the table typed, which bad cells prevent.
         try:
-            frames[name] = read_typed(resource)
-        except DataValidationError as exc:
-            if not schema_problems:  # else frictionless already named the same cells
-                problems += exc.problems
+            frames[name], type_problems = read_typed(resource, lenient=True)
+        except DataValidationError as exc:  # header or CSV structure: Frictionless names it already
+            problems += schema_problems or exc.problems
+            continue
+        flagged = {(p.row, p.column) for p in type_problems}
+        problems += type_problems
+        problems += [p for p in schema_problems if not (p.rule.startswith("type:") and (p.row, p.column) in flagged)]
     for name, frame in frames.items():
         resource = package.resource(name)
         problems += _foreign_keys(resource, frame, package, frames)
