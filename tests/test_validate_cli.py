@@ -115,3 +115,38 @@ def test_bom_and_crlf_are_accepted(project):
     path = project / "data/approvals.csv"
     path.write_bytes(b"\xef\xbb\xbf" + path.read_text(encoding="utf-8").replace("\n", "\r\n").encode("utf-8"))
     assert run_review(project, "validate").returncode == 0
+
+
+def test_a_row_a_chapter_names_by_id_must_exist(project):
+    """A renamed row would otherwise read "not available as of the edition date" in the chapter."""
+    path = project / "data/reimbursement.csv"
+    number, _ = first_row(path, lambda r: r["reimb_id"] == "RB05")
+    edit_csv(path, set_cell(number, "reimb_id", "RB05x"))
+    code, messages = validate(project)
+    assert code == 1
+    assert ("data/reimbursement.csv, column reimb_id: chapter access names reimb_id 'RB05', which no row has; restore "
+            "the row, or change the chapter (src/review_utils/chapters/access.py: ROWS and the code that uses it) "
+            "[chapterRows]") in messages
+
+
+def test_every_id_a_chapter_types_is_declared_in_its_rows():
+    """An id typed in a chapter module or its notebook but missing from the module's ROWS would
+    escape the check above."""
+    import json
+    import re
+
+    from review_utils.chapters import declared_rows
+
+    pattern = re.compile(r"[\"']((?:RB|MF|REC|NR|HB|P|F|E|I|R|G|C|A|S|T)[0-9]{1,3}[a-z]?)[\"']")
+    declared = declared_rows()
+    for module in sorted((REPO / "src/review_utils/chapters").glob("*.py")):
+        if module.stem == "__init__":
+            continue
+        text = module.read_text(encoding="utf-8")
+        notebook = REPO / "book" / f"{module.stem}.ipynb"
+        if notebook.is_file():
+            cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+            text += "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        typed = set(pattern.findall(text))
+        listed = {i for ids in declared[module.stem].values() for i in ids}
+        assert typed <= listed, (module.stem, sorted(typed - listed))

@@ -26,7 +26,11 @@ from review_utils.data import package
 from review_utils.data.package import DataPackage
 from review_utils.render import markup
 from review_utils.render.text import (  # noqa: F401 - what notebooks write with: chapter.dated(...), ...
-    NOT_IN_EDITION, cell_text, dated, format_value, stated,
+    NOT_IN_EDITION,
+    cell_text,
+    dated,
+    format_value,
+    stated,
 )
 
 if TYPE_CHECKING:

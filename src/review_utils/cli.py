@@ -58,15 +58,18 @@ def _build(layout: Layout, args) -> int:
 
     if args.jobs < 1:
         raise ReviewError(f"--jobs must be at least 1, not {args.jobs}")
+    from review_utils.chapters import declared_rows
+
     build(layout, Options(overrides=parse_assignments(args.param), jobs=args.jobs, force=args.force,
-                          quiet=args.quiet, strict=args.strict, pdf=args.pdf))
+                          quiet=args.quiet, strict=args.strict, pdf=args.pdf, chapter_rows=declared_rows))
     return 0
 
 
 def _validate(layout: Layout, args) -> int:
+    from review_utils.chapters import declared_rows
     from review_utils.data.validate import validate_package
 
-    problems = validate_package(layout.data)
+    problems = validate_package(layout.data, declared_rows())
     if problems:
         raise DataValidationError(problems)
     from review_utils.data.package import DataPackage

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from review_utils.chapters.shared.approved import approved, count_as_of, matching_spans, product_label  # noqa: F401 - the chapter's API
+from review_utils.chapters.shared.approved import (  # noqa: F401 - the chapter's API
+    approved,
+    count_as_of,
+    matching_spans,
+    product_label,
+)
 from review_utils.render.figures import MARKERS, OKABE_ITO, placeholder
 from review_utils.render.markup import sources_in
 from review_utils.render.text import dated
@@ -12,6 +17,13 @@ from review_utils.render.text import dated
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
+
+# Rows of data/ that this chapter (module and notebook) names by id; `review validate` reports
+# any that no longer exists, and tests/test_layers.py fails on an id typed but not listed here.
+ROWS = {
+    "findings": ("F017", "F032", "F033", "F034", "F035", "F037", "F038"),
+    "market_figures": ("MF04", "MF05", "MF06", "MF07", "MF08", "MF09", "MF19"),
+}
 
 def summary(table: pd.DataFrame) -> dict[str, Any]:
     """The counts the prose cites, computed from an :func:`approved` table."""

@@ -5,13 +5,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from review_utils.chapters.shared.audit import ABOUT, NEARLY, STATUS_LABELS, STATUSES, half_unit  # noqa: F401 - used by the notebook
+from review_utils.chapters.shared.audit import (  # noqa: F401 - used by the notebook
+    ABOUT,
+    NEARLY,
+    STATUS_LABELS,
+    STATUSES,
+    half_unit,
+)
 from review_utils.render import markup
 from review_utils.render.figures import OKABE_ITO, placeholder
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
+
+# Rows of data/ that this chapter (module and notebook) names by id; `review validate` reports
+# any that no longer exists, and tests/test_layers.py fails on an id typed but not listed here.
+ROWS: dict[str, tuple[str, ...]] = {}
 
 # One colour per status (Okabe-Ito, readable in grey and by colour-blind readers), and hatching
 # so that the statuses stay apart in print.

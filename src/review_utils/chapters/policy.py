@@ -13,6 +13,17 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
+# Rows of data/ that this chapter (module and notebook) names by id; `review validate` reports
+# any that no longer exists, and tests/test_layers.py fails on an id typed but not listed here.
+ROWS = {
+    "findings": ("F030", "F031", "F040"),
+    "market_figures": ("MF11", "MF15", "MF16"),
+    "policy_events": (
+        "E01", "E02", "E04", "E05", "E07", "E08", "E09", "E13", "E14", "E16", "E17", "E20", "E21", "E25",
+        "E27"
+    ),
+}
+
 # Rows of the timeline, top to bottom: how a product reaches patients, then the rules around it.
 KIND_ORDER = ["approval_pathway", "review_reform", "guidance", "pilot_zone", "post_marketing", "reimbursement",
               "product_approval"]

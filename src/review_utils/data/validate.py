@@ -19,6 +19,8 @@ Rule types understood in ``schema.rules``:
 ``{"type": "claimEvidence"}``
     every ``evidence`` cell of the claims ledger can be evaluated: items parse, the rows, columns
     and claims they name exist, and units match (see :mod:`review_utils.data.evidence`).
+Rule ``chapterRows`` (not declared per resource): every row a chapter module names by id in its
+``ROWS`` exists, so that a renamed row is an error rather than a quiet "not available".
 ``{"type": "rangeWhen", "fields": ["value"], "when": {"field": "unit", "equals": "percent"}, "maximum": 100}``
     a bound that applies only to rows meeting a condition (a percentage is at most 100).
 
@@ -29,11 +31,17 @@ is parsed, since no table of this project comes near it and a huge file is an ex
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from review_utils.core.errors import DataValidationError, Problem
-from review_utils.data.package import DataPackage, Resource, read_text_strict, read_typed
+from review_utils.data.package import (
+    DataPackage,
+    Resource,
+    read_text_strict,
+    read_typed,
+)
 
 _CONSTRAINT_WORDS = {
     "required": "is required but empty",
@@ -41,8 +49,10 @@ _CONSTRAINT_WORDS = {
 }
 
 
-def validate_package(data_dir: Path) -> list[Problem]:
-    """Every problem in the package under ``data_dir`` (empty list: valid)."""
+def validate_package(data_dir: Path, chapter_rows: Mapping[str, Mapping[str, Sequence[str]]] | None = None) -> list[Problem]:
+    """Every problem in the package under ``data_dir`` (empty list: valid). ``chapter_rows``
+    (chapter -> resource -> ids, see :func:`review_utils.chapters.declared_rows`) adds rule
+    ``chapterRows``: every row a chapter names by id exists."""
     try:
         package = DataPackage(data_dir)
     except DataValidationError as exc:
@@ -72,13 +82,43 @@ def validate_package(data_dir: Path) -> list[Problem]:
         resource = package.resource(name)
         problems += _foreign_keys(resource, frame, package, frames)
         problems += _rules(resource, frame, frames, package)
+    problems += chapter_row_problems(chapter_rows or {}, frames, package)
     return sorted(set(problems), key=lambda p: (p.file, p.row or 0, p.column or "", p.rule))
 
 
-def check_package(data_dir: Path) -> None:
-    problems = validate_package(data_dir)
+def check_package(data_dir: Path, chapter_rows: Mapping[str, Mapping[str, Sequence[str]]] | None = None) -> None:
+    problems = validate_package(data_dir, chapter_rows)
     if problems:
         raise DataValidationError(problems)
+
+
+def chapter_row_problems(chapter_rows: Mapping[str, Mapping[str, Sequence[str]]], frames: Mapping[str, Any],
+                         package: DataPackage) -> list[Problem]:
+    """A row that a chapter names by id but the package no longer has (renamed or deleted):
+    without this check the chapter would quietly say the edition lacks it."""
+    out = []
+    for chapter, resources in sorted(chapter_rows.items()):
+        for name, ids in sorted(resources.items()):
+            where = f"src/review_utils/chapters/{chapter}.py"
+            if name not in package.resource_names:
+                out.append(Problem(where, None, "ROWS", name, "chapterRows",
+                                   f"chapter {chapter} names rows of {name!r}, which is not a resource of the package"))
+                continue
+            frame = frames.get(name)
+            if frame is None:
+                continue  # the table has its own problems, reported already
+            key = package.resource(name).descriptor["schema"].get("primaryKey")
+            key = key[0] if isinstance(key, list) and len(key) == 1 else key
+            if not isinstance(key, str):
+                continue  # composite keys are not named by a single id
+            known = set(frame[key].dropna().astype(str))
+            path = package.resource(name).display_path
+            for row_id in ids:
+                if row_id not in known:
+                    out.append(Problem(path, None, key, row_id, "chapterRows",
+                                       f"chapter {chapter} names {key} {row_id!r}, which no row has; restore the row, or "
+                                       f"change the chapter ({where}: ROWS and the code that uses it)"))
+    return out
 
 
 def _file_level(resource: Resource, max_bytes: int | None) -> list[Problem]:

@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,13 +21,24 @@ from review_utils.core.errors import NotebookError, ReviewError
 from review_utils.core.params import resolve, to_json
 from review_utils.core.paths import ROOT_ENV, Layout
 from review_utils.data.package import (
-    FILE_READ_PREFIX, MODULE_READ_PREFIX, DataPackage, canonical_json, file_fingerprint, module_fingerprint,
+    FILE_READ_PREFIX,
+    MODULE_READ_PREFIX,
+    DataPackage,
+    canonical_json,
+    file_fingerprint,
+    module_fingerprint,
 )
 from review_utils.engine import execute, kernels, site
 from review_utils.engine.lock import build_lock
 from review_utils.engine.progress import Progress
 from review_utils.engine.state import (
-    ENGINE_EPOCH, BuildState, NotebookRecord, code_digest, file_digest, files_digest, notebook_source_digest,
+    ENGINE_EPOCH,
+    BuildState,
+    NotebookRecord,
+    code_digest,
+    file_digest,
+    files_digest,
+    notebook_source_digest,
 )
 
 # Fixed values for the kernels, so outputs do not depend on the moment or the machine's hash seed.
@@ -42,6 +53,9 @@ class Options:
     quiet: bool | None = None
     strict: bool = True
     pdf: bool = True
+    # chapter -> resource -> ids the chapter names, for validation (rule chapterRows); a callable,
+    # so that chapters are imported only when the data has to be validated at all
+    chapter_rows: Callable[[], Mapping[str, Mapping[str, tuple[str, ...]]]] | None = None
 
 
 @dataclass
@@ -72,7 +86,7 @@ class Builder:
         if self.state.validated == fingerprint:
             return
         self.progress.step("validating data/")
-        check_package(self.layout.data)
+        check_package(self.layout.data, self.options.chapter_rows() if self.options.chapter_rows else None)
         self.state.validated = fingerprint
         self.state.save(self.state_file)
 
