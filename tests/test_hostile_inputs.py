@@ -110,7 +110,7 @@ def break_it(root: Path, case: str) -> str:
             handle.write(("x" * 1000 + "\n") * 50_000)
         return "data/strategy_comparison.csv: is 50.1 MB, above the 5.0 MB limit set in datapackage.json"
     if case == "date after its source":
-        n, row = first_row(data / "approvals.csv", lambda r: r["source_id"] == "biospace_axicel_2l")
+        n, row = first_row(data / "approvals.csv", lambda r: r["approval_id"] == "A02")  # its source: 2023
         edit_csv(data / "approvals.csv", set_cell(n, "approval_date", "2024-01-01"))
         return f"data/approvals.csv row {n}, column approval_date: 2024-01-01 is later than its source"
     raise ValueError(case)
