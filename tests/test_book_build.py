@@ -195,7 +195,7 @@ def test_incremental_rebuilds_run_only_what_changed(tmp_path):
                         ("sources", None)):
         path = root / "data" / f"{table}.csv"
         text = path.read_text(encoding="utf-8")
-        path.write_text(text.replace(*edit) if edit else text + "extra_src,web_page,Extra page,,,,,,,,en,,,,\n",
+        path.write_text(text.replace(*edit) if edit else text + "extra_src,web_page,Extra page,,,,,,,,en,,secondary,,\n",
                         encoding="utf-8")
         edited = run_review(root, "build", "--no-pdf", check=True)
         ran = {nb for nb, status in statuses(edited.stderr).items() if status == "done"}

@@ -92,3 +92,26 @@ def test_the_notebook_rule_sees_a_forbidden_import(tmp_path):
               "source": "from review_utils import chapter\nfrom review_utils.chapters.market import MISSING\n"}]
     notebook.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     assert set(project_imports(notebook)) == {"review_utils.chapter", "review_utils.chapters.market"}
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_every_name_a_notebook_takes_from_its_modules_exists(notebook):
+    """A name used only in an early edition's branch (``else mod.MISSING``) is not reached by a
+    default run; read the notebook's attribute uses and look each one up."""
+    import importlib
+
+    modules = {}
+    source = "\n".join("".join(c["source"]) for c in json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+                       if c["cell_type"] == "code")
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("review_utils"):
+            for alias in node.names:
+                try:
+                    modules[alias.asname or alias.name] = importlib.import_module(f"{node.module}.{alias.name}")
+                except ModuleNotFoundError:
+                    pass
+    missing = [f"{node.value.id}.{node.attr}" for node in ast.walk(tree)
+               if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules
+               and not hasattr(modules[node.value.id], node.attr)]
+    assert missing == []
