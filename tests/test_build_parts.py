@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -280,3 +281,14 @@ def test_a_recorded_file_outside_data_makes_its_reader_stale_when_it_changes(tmp
     assert builder._staleness("book/benchmark.ipynb", stem, "key") == (True, "bench/results/latest.json changed")
     results.unlink()
     assert builder._staleness("book/benchmark.ipynb", stem, "key") == (True, "bench/results/latest.json changed")
+
+
+def test_the_package_source_is_the_whole_package(tmp_path):
+    """The site and the validation gate are keyed on every file of the package (a Sphinx
+    extension or a validation rule changes them), so package_src must be its top folder."""
+    import review_utils
+    from review_utils.core.paths import Layout
+
+    top = Layout(tmp_path).package_src
+    assert top == Path(review_utils.__file__).resolve().parent
+    assert (top / "engine" / "latex_tables.py").is_file() and (top / "data" / "validate.py").is_file()

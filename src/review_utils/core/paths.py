@@ -65,4 +65,4 @@ class Layout:
 
     @property
     def package_src(self) -> Path:
-        return Path(__file__).resolve().parent
+        return Path(__file__).resolve().parents[1]  # src/review_utils (this file is in core/)
