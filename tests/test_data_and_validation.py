@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pandas as pd
 import pytest
 from conftest import RESULTS_FIELDS, SOURCES_SPEC, results_spec, write_package
 
@@ -47,7 +48,9 @@ def test_undated_statements_can_be_dated_by_their_source(tmp_path):
     spec.pop("asOfField")
     folder = write_package(tmp_path / "data", {"sources": SOURCES_SPEC, "results": spec})
     descriptor = json.loads((folder / "datapackage.json").read_text())
-    assert DataPackage(folder).load("results", as_of="2024-12-31")["result_id"].tolist() == ["r1", "r2"]  # undated
+    # undated rows stay in every edition, but never with a source the edition could not cite yet
+    assert DataPackage(folder).load("results", as_of="2024-12-31")["result_id"].tolist() == ["r1"]
+    assert DataPackage(folder).load("results", as_of="2025-06-30")["result_id"].tolist() == ["r1", "r2"]
     descriptor["resources"][1]["asOfSource"] = True
     (folder / "datapackage.json").write_text(json.dumps(descriptor))
     assert DataPackage(folder).load("results", as_of="2024-12-31")["result_id"].tolist() == ["r1"]
@@ -170,3 +173,25 @@ def test_malformed_rows_are_named_not_shifted(small_package, rows, rule, row):
     with pytest.raises(DataValidationError) as info:  # the loader refuses too, with its own words
         DataPackage(small_package).load("results")
     assert info.value.problems[0].row == row
+
+
+def test_an_edition_cites_only_sources_published_by_its_date(tmp_path):
+    """A row known early but sourced late takes a corroborating source of its time, or is left out;
+    later sources disappear from every citing column."""
+    fields = RESULTS_FIELDS + [{"name": "locator", "type": "string"}, {"name": "corroborating_source_id", "type": "string"}]
+    spec = dict(results_spec("result_id,n,responders,reported,source_id,locator,corroborating_source_id\n"
+                             "r1,1,1,2020-01-01,later,p. 3,paper\n"          # late source, earlier corroboration
+                             "r2,1,1,2020-01-01,later,p. 4,\n"               # late source, nothing earlier
+                             "r3,1,1,2020-01-01,paper,p. 5,later; paper\n",  # a late corroboration is dropped
+                             ), fields=fields)
+    folder = write_package(tmp_path / "data", {"sources": SOURCES_SPEC, "results": spec})
+    frame = DataPackage(folder).load("results", as_of="2024-12-31").set_index("result_id")
+    assert frame.index.tolist() == ["r1", "r3"]
+    assert frame.at["r1", "source_id"] == "paper" and pd.isna(frame.at["r1", "locator"])
+    assert pd.isna(frame.at["r1", "corroborating_source_id"])
+    assert frame.at["r3", "source_id"] == "paper" and frame.at["r3", "locator"] == "p. 5"
+    assert frame.at["r3", "corroborating_source_id"] == "paper"
+    # once the later source is out, everything is cited as curated
+    later = DataPackage(folder).load("results", as_of="2025-06-30").set_index("result_id")
+    assert later.index.tolist() == ["r1", "r2", "r3"] and later.at["r1", "source_id"] == "later"
+    assert later.at["r3", "corroborating_source_id"] == "later; paper"

@@ -28,7 +28,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="let Sphinx warnings pass (default: warnings fail the build, as in CI)")
     b.add_argument("--no-pdf", dest="pdf", action="store_false", help="build the HTML site only")
 
-    sub.add_parser("validate", help="check data/ against datapackage.json and the cross-field rules")
+    v = sub.add_parser("validate", help="check data/ against datapackage.json and the cross-field rules; "
+                                        "warn on fact rows not checked recently")
+    v.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="the edition and period for the currency warning, e.g. -p check_within_days=90")
     sub.add_parser("params", help="list the book parameters and their defaults")
     sub.add_parser("links", help="check the built site's internal links; list external ones in _build/links.txt")
     c = sub.add_parser("clean", help="remove generated output")
@@ -67,15 +70,28 @@ def _build(layout: Layout, args) -> int:
 
 def _validate(layout: Layout, args) -> int:
     from review_utils.chapters import declared_rows
+    from review_utils.core.params import parse_assignments, resolve
+    from review_utils.data.currency import fact_resources, stale_rows
+    from review_utils.data.package import DataPackage
     from review_utils.data.validate import validate_package
 
+    params = resolve(layout.params_file, parse_assignments(args.param), origin="review validate")
     problems = validate_package(layout.data, declared_rows())
     if problems:
         raise DataValidationError(problems)
-    from review_utils.data.package import DataPackage
-
     package = DataPackage(layout.data)
     print(f"review: data/ is valid ({len(package.resource_names)} resources)")
+    # Currency is a warning, not an error: an old check date does not make a row wrong.
+    frames = {name: package.load(name) for name in fact_resources(package)}
+    stale = stale_rows(package, frames, params["as_of"], params["check_within_days"])
+    if stale:
+        print(f"review: warning: {len(stale)} fact row(s) not checked against their sources in the "
+              f"{params['check_within_days']} days before {params['as_of']} (re-check them and update checked_on):",
+              file=sys.stderr)
+        for row in stale[:200]:
+            print(f"  - {row}", file=sys.stderr)
+        if len(stale) > 200:
+            print(f"  ... and {len(stale) - 200} more", file=sys.stderr)
     return 0
 
 

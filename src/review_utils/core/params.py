@@ -19,6 +19,8 @@ _PARSERS = {
     "int": int,
     "float": float,
     "str": str,
+    # a date that may be left empty (then the notebook chooses, e.g. one year before the edition)
+    "optional_date": lambda v: None if v in ("", None) else (v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))),
 }
 
 
@@ -39,7 +41,7 @@ def _convert(name: str, value: Any, decl: dict[str, Any], origin: str) -> Any:
     try:
         return _PARSERS[decl["type"]](value)
     except (TypeError, ValueError):
-        hint = " (use YYYY-MM-DD)" if decl["type"] == "date" else ""
+        hint = " (use YYYY-MM-DD)" if decl["type"] in ("date", "optional_date") else ""
         raise ParameterError(f"{origin}: {name}={value!r} is not a valid {decl['type']}{hint}") from None
 
 

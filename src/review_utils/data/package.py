@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from review_utils.core.errors import DataValidationError, Problem, ReviewError
+from review_utils.data.values import is_missing
 
 if TYPE_CHECKING:  # pandas is imported lazily: the CLI's no-op path must stay fast
     import pandas as pd
@@ -115,6 +116,47 @@ class DataPackage:
 
             known_from = self._known_from(frame, resource)
             frame = frame[known_from.isna() | (known_from <= pd.Timestamp(cutoff))].reset_index(drop=True)
+        if as_of is not None and name != "sources" and any(is_source_column(c) for c in frame.columns):
+            cutoff = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
+            frame = self._citable(frame, cutoff)
+        return frame
+
+    def _citable(self, frame: pd.DataFrame, cutoff: dt.date) -> pd.DataFrame:
+        """An edition cites only what was published by its date: later sources are taken out of
+        every source column; a row whose own source is later is kept only when a corroborating
+        source of the edition's time states it (that source becomes the row's source, and the
+        locator, which points into the later document, is cleared), else the row is left out."""
+        import pandas as pd
+
+        sources = self.load("sources")  # recorded: the edition's rows depend on it
+        late = {s for s, when in zip(sources["source_id"], sources["published"])
+                if not pd.isna(when) and when > pd.Timestamp(cutoff)}
+        if not late:
+            return frame
+        frame = frame.copy()
+
+        def keep(cell: Any) -> Any:
+            if is_missing(cell):
+                return cell
+            kept = [part.strip() for part in str(cell).split(";") if part.strip() and part.strip() not in late]
+            return "; ".join(kept) if kept else pd.NA
+
+        for column in frame.columns:
+            if is_source_column(column) and column != "source_id":
+                frame[column] = frame[column].map(keep).astype("string")
+        if "source_id" in frame.columns:
+            own_late = frame["source_id"].isin(late)
+            if own_late.any():
+                spare = frame.get("corroborating_source_id", pd.Series(pd.NA, index=frame.index, dtype="string"))
+                first_spare = spare.map(lambda c: pd.NA if is_missing(c) else str(c).split(";")[0].strip())
+                replace = own_late & first_spare.notna()
+                frame.loc[replace, "source_id"] = first_spare[replace]
+                if "locator" in frame.columns:
+                    frame.loc[replace, "locator"] = pd.NA
+                if "corroborating_source_id" in frame.columns:
+                    frame.loc[replace, "corroborating_source_id"] = spare[replace].map(
+                        lambda c: "; ".join(str(c).split("; ")[1:]) or pd.NA)
+                frame = frame[~own_late | replace].reset_index(drop=True)
         return frame
 
     def _known_from(self, frame: pd.DataFrame, resource: Resource) -> pd.Series:
@@ -131,6 +173,11 @@ class DataPackage:
             published = dict(zip(sources["source_id"], sources["published"]))
             dates = dates.fillna(frame["source_id"].map(published))
         return dates
+
+
+def is_source_column(column: Any) -> bool:
+    """A column that cites sources: ``source_id`` or ``*_source_id`` (one id or ``a; b``)."""
+    return column == "source_id" or str(column).endswith("_source_id")
 
 
 def read_text_strict(resource: Resource) -> str:

@@ -81,6 +81,7 @@ def validate_package(data_dir: Path, chapter_rows: Mapping[str, Mapping[str, Seq
     for name, frame in frames.items():
         resource = package.resource(name)
         problems += _foreign_keys(resource, frame, package, frames)
+        problems += _source_lists(resource, frame, frames)
         problems += _rules(resource, frame, frames, package)
     problems += chapter_row_problems(chapter_rows or {}, frames, package)
     return sorted(set(problems), key=lambda p: (p.file, p.row or 0, p.column or "", p.rule))
@@ -218,6 +219,32 @@ def _foreign_keys(resource: Resource, frame, package: DataPackage, frames: dict)
             if not pd.isna(value) and value not in known:
                 out.append(Problem(resource.display_path, int(index) + 2, field, str(value), "foreign-key",
                                    f"{value!r} is not a {ref_field} in {target_path}; add it there or fix the id"))
+    return out
+
+
+def _source_lists(resource: Resource, frame, frames: dict) -> list[Problem]:
+    """Columns that cite several sources in one cell (``a; b``, e.g. corroborating_source_id):
+    each id must be a source_id of data/sources.csv (one-id columns are foreign keys instead)."""
+    from review_utils.data.package import is_source_column
+    from review_utils.data.values import is_missing
+
+    sources = frames.get("sources")
+    if sources is None or resource.name == "sources":
+        return []
+    single = {fk["fields"] if isinstance(fk["fields"], str) else fk["fields"][0]
+              for fk in resource.descriptor["schema"].get("foreignKeys", [])}
+    known = set(sources["source_id"].dropna())
+    out = []
+    for column in frame.columns:
+        if not is_source_column(column) or column in single:
+            continue
+        for index, cell in frame[column].items():
+            if is_missing(cell):
+                continue
+            for part in (p.strip() for p in str(cell).split(";")):
+                if part and part not in known:
+                    out.append(Problem(resource.display_path, int(index) + 2, column, part, "source-list",
+                                       f"{part!r} is not a source_id in data/sources.csv; add the source there or fix the id"))
     return out
 
 

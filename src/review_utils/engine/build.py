@@ -255,12 +255,27 @@ class Builder:
 
     def stage_and_compile(self, params: dict[str, Any]) -> bool:
         """Stage the book and compile it, unless the outputs were built from the same inputs."""
+        import datetime as dt
+
+        import pandas as pd
+
         from review_utils.data.bibliography import to_bibtex
 
         files, digest = self._site_inputs(params)
         if self._outputs_current(digest):
             return False
-        files["_generated/references.bib"] = to_bibtex(self.package.load("sources")).encode("utf-8")
+        edition = dt.date.fromisoformat(to_json(params)["as_of"])
+        sources = self.package.load("sources")
+        late = site.late_citations(files, sources, edition)
+        if late:
+            listed = "\n".join(f"  - {page} cites {key!r}, published {when}" for page, key, when in late)
+            raise ReviewError(
+                f"the {edition} edition would cite sources published after its date:\n{listed}\n"
+                "An edition cites only what it could have cited: date the row by a source of its time, "
+                "or leave the row out of the edition (nothing was published).")
+        # the bibliography holds what the edition could cite: sources published by its date
+        citable = sources[sources["published"].isna() | (sources["published"] <= pd.Timestamp(edition))]
+        files["_generated/references.bib"] = to_bibtex(citable).encode("utf-8")
         site.sync_stage(self.stage, files)
         self.progress.step("compiling the site" + (" and the PDF" if self.options.pdf else "") + " (Jupyter Book)")
         self.state.site.clear()

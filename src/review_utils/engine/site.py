@@ -8,11 +8,13 @@ content changed. The site is compiled into a temporary folder and swapped into
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from review_utils.core.errors import ReviewError
 from review_utils.core.paths import Layout
@@ -243,3 +245,25 @@ def restore_interrupted(targets: Iterable[Path]) -> None:
                 os.replace(olds[-1], target)
         for leftover in target.parent.glob(f".{target.name}.old-*"):
             shutil.rmtree(leftover, ignore_errors=True)
+
+
+_CITATION = re.compile(r"\{cite(?::[a-z]+)?\}`([^`]+)`")
+
+
+def late_citations(files: dict[str, bytes], sources: Any, edition: Any) -> list[tuple[str, str, str]]:
+    """(page, source id, publication date) for every citation on a staged page of a source
+    published after the edition date, in page and id order."""
+    import pandas as pd
+
+    published = {s: when for s, when in zip(sources["source_id"], sources["published"]) if not pd.isna(when)}
+    cutoff = pd.Timestamp(edition)
+    found = set()
+    for name, data in files.items():
+        if not name.endswith((".md", ".ipynb")):
+            continue
+        for match in _CITATION.finditer(data.decode("utf-8", errors="replace")):
+            for key in (k.strip() for k in match.group(1).split(",")):
+                when = published.get(key)
+                if when is not None and when > cutoff:
+                    found.add((name, key, when.date().isoformat()))
+    return sorted(found)

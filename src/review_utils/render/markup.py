@@ -12,6 +12,8 @@ import string
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from review_utils.data.package import is_source_column
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -81,7 +83,7 @@ def sources_in(frames: Sequence[pd.DataFrame]) -> list[str]:
     ids: set[str] = set()
     for frame in frames:
         for column in frame.columns:
-            if column == "source_id" or str(column).endswith("_source_id"):
+            if is_source_column(column):
                 for cell in frame[column].dropna().astype(str):
                     ids.update(part.strip() for part in cell.split(";") if part.strip())
     return sorted(ids)
