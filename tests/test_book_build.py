@@ -28,9 +28,18 @@ def read_rows(root: Path, name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def citable(row: dict[str, str], published: dict[str, str], as_of: str) -> bool:
+    """An edition can cite the row: its source, or one of its corroborating sources, was published
+    by the edition date (an undated source always counts)."""
+    ids = [row["source_id"]] + [s.strip() for s in row.get("corroborating_source_id", "").split(";") if s.strip()]
+    return any(published.get(s, "") <= as_of for s in ids)
+
+
 def expected_car_t(root: Path, as_of: str) -> list[dict[str, str]]:
-    modality = {r["product_id"]: r["modality"] for r in read_rows(root, "products")}
-    return [r for r in read_rows(root, "approvals") if modality[r["product_id"]] == "CAR-T" and r["approval_date"] <= as_of]
+    published = {r["source_id"]: r["published"] for r in read_rows(root, "sources")}
+    modality = {r["product_id"]: r["modality"] for r in read_rows(root, "products") if citable(r, published, as_of)}
+    return [r for r in read_rows(root, "approvals") if modality.get(r["product_id"]) == "CAR-T"
+            and r["approval_date"] <= as_of and citable(r, published, as_of)]
 
 
 def page_text(root: Path, page: str) -> str:
@@ -130,12 +139,13 @@ def test_two_clean_builds_are_byte_identical(built, tmp_path):
         assert [str(k) for k in ours if ours[k] != theirs[k]] == [], part
 
 
-def test_earlier_as_of_changes_table_figure_and_numbers(built, tmp_path):
+@pytest.mark.parametrize("as_of", ["2021-12-31", "2023-12-31"])
+def test_earlier_editions_change_tables_figures_numbers_and_cite_only_their_past(built, tmp_path, as_of):
     root = copy_project(tmp_path / "book")  # the whole book: every chapter must handle early editions
-    run_review(root, "build", "--no-pdf", "-p", "as_of=2022-12-31", check=True)
+    run_review(root, "build", "--no-pdf", "-p", f"as_of={as_of}", check=True)
     pages = {p.stem for p in (root / "_build/html/book").glob("*.html")}
     assert pages == {p.stem for p in (built / "_build/html/book").glob("*.html")}
-    rows = expected_car_t(root, "2022-12-31")
+    rows = expected_car_t(root, as_of)
     assert 0 < len(rows) < len(expected_car_t(root, default_as_of(root)))
     text = page_text(root, "book/approvals.html")
     assert f"it had approved {len({r['product_id'] for r in rows})} CAR-T products for {len(rows)} indications" in text
@@ -143,6 +153,29 @@ def test_earlier_as_of_changes_table_figure_and_numbers(built, tmp_path):
     assert raw[raw.index('id="tbl-cart-approvals"'):].split("</table>")[0].count("<tr") == len(rows) + 1
     old_svg = (built / "_build/html/_images/fig-cart-timeline.svg").read_bytes()
     assert (root / "_build/html/_images/fig-cart-timeline.svg").read_bytes() != old_svg
+    # the bibliography holds only sources published by the edition date, and every page built
+    published = {r["source_id"]: r["published"] for r in read_rows(root, "sources")}
+    bib = (root / "_build/.review/stage/_generated/references.bib").read_text(encoding="utf-8")
+    keys = re.findall(r"^@\w+\{([^,]+),", bib, re.M)
+    assert keys and all(published[k] <= as_of for k in keys), [k for k in keys if published[k] > as_of]
+    later = [s for s, when in published.items() if when and when > as_of]
+    assert later and not set(later) & set(keys)
+    # the what-changed page compares with one year earlier, computed from the data
+    changes = page_text(root, "book/changes.html")
+    year_before = f"{int(as_of[:4]) - 1}{as_of[4:]}"
+    assert f"as they stood on {year_before}" in changes
+    assert f"Between {year_before} and {as_of}" in changes or f"Nothing in the data changed between {year_before}" in changes
+
+
+def test_a_page_citing_a_source_later_than_the_edition_stops_the_build(tmp_path):
+    root = copy_project(tmp_path / "book", SMALL_BOOK)
+    methods = root / "book/methods.md"
+    methods.write_text(methods.read_text(encoding="utf-8") + "\nAs the review says {cite:p}`review2025`.\n", encoding="utf-8")
+    result = run_review(root, "build", "--no-pdf", "-p", "as_of=2021-12-31")
+    assert result.returncode != 0
+    assert "the 2021-12-31 edition would cite sources published after its date" in result.stderr
+    assert "book/methods.md cites 'review2025', published 2025-08-01" in result.stderr
+    assert not (root / "_build/html/index.html").exists()  # nothing published
 
 
 def add_notebook(root: Path, name: str, code: str) -> None:

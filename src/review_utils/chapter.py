@@ -72,21 +72,31 @@ class Chapter:
         return self.params["as_of"]
 
     # data -----------------------------------------------------------------------------
-    def load(self, resource: str) -> pd.DataFrame:
-        return self.package.load(resource, as_of=self.as_of)
+    def load(self, resource: str, as_of: dt.date | None = None) -> pd.DataFrame:
+        """A table as of the edition date, or as of an earlier ``as_of`` (an edition never looks
+        past its own date)."""
+        return self.package.load(resource, as_of=self._earlier(as_of))
 
-    def approved(self, modality: str | None = None) -> pd.DataFrame:
-        """Approvals joined with their products as of the edition (optionally one modality)."""
+    def _earlier(self, as_of: dt.date | None) -> dt.date:
+        if as_of is None:
+            return self.as_of
+        if as_of > self.as_of:
+            raise ValueError(f"{as_of} is after the edition date {self.as_of}; an edition cannot look past its date")
+        return as_of
+
+    def approved(self, modality: str | None = None, as_of: dt.date | None = None) -> pd.DataFrame:
+        """Approvals joined with their products as of the edition or an earlier ``as_of``
+        (optionally one modality)."""
         from review_utils.chapters.shared.approved import approved
 
-        return approved(self.load("products"), self.load("approvals"), modality=modality)
+        return approved(self.load("products", as_of), self.load("approvals", as_of), modality=modality)
 
-    def verdicts(self) -> pd.DataFrame:
-        """The claims audit as of the edition: one place decides each claim's status, and every
-        chapter that discusses a claim shows that status."""
+    def verdicts(self, as_of: dt.date | None = None) -> pd.DataFrame:
+        """The claims audit as of the edition (or an earlier ``as_of``): one place decides each
+        claim's status, and every chapter that discusses a claim shows that status."""
         from review_utils.chapters.shared.audit import for_chapter
 
-        return for_chapter(self)
+        return for_chapter(self, self._earlier(as_of))
 
     # numbers in prose ----------------------------------------------------------------
     def glue(self, name: str, value: Any, fmt: str | None = None) -> str:
@@ -124,11 +134,19 @@ class Chapter:
         """Show ``frame`` as a numbered table; ``columns`` maps column -> header to show.
 
         The CSV download holds exactly the rows shown, with every column of ``download``
-        (default: ``frame``), so sources and locators travel with the numbers.
+        (default: ``frame``), so sources and locators travel with the numbers. Rows that carry
+        their corroboration (``corroborating_source_id``) get a *Support* column: the tier of
+        their source and whether another source states the same, so that a fact resting on a
+        single news or secondary source says so where it is shown.
         """
         from IPython.display import Markdown, display
 
         columns = dict(columns or {c: c for c in frame.columns})
+        if {"source_id", "corroborating_source_id"} <= set(frame.columns) and "support" not in frame.columns:
+            from review_utils.data.support import support_of
+
+            frame = frame.assign(support=support_of(frame, self.load("sources")))
+            columns.setdefault("support", "Support")
         rows = [[cell_text(v) for v in record] for record in frame[list(columns)].itertuples(index=False)]
         if not rows:  # keep the numbered table (prose refers to it) and say why it is empty
             rows = [[EMPTY_NOTE] + [""] * (len(columns) - 1)]

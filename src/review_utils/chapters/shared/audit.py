@@ -458,8 +458,10 @@ def counts(verdicts: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- in a chapter
-def for_chapter(ch: Any) -> pd.DataFrame:
-    """The audit as of a chapter's edition (:class:`review_utils.chapter.Chapter`); every table
-    it reads is recorded like any other load, so the chapter re-runs when one changes."""
+def for_chapter(ch: Any, as_of: Any = None) -> pd.DataFrame:
+    """The audit as of a chapter's edition (:class:`review_utils.chapter.Chapter`), or an earlier
+    ``as_of``; every table it reads is recorded like any other load, so the chapter re-runs when
+    one changes."""
+    when = ch.as_of if as_of is None else as_of
     keys = {name: ch.package.resource(name).descriptor["schema"]["primaryKey"] for name in RESOURCES_NEEDED}
-    return audit(load_tables(ch.load, ch.package.load, keys, ch.as_of))
+    return audit(load_tables(lambda name: ch.package.load(name, as_of=when), ch.package.load, keys, when))
