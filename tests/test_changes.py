@@ -84,10 +84,16 @@ def test_the_page_says_plainly_when_nothing_changed_and_when_there_is_nothing_to
     assert changes.summary_sentence(some, dt.date(2024, 1, 1), dt.date(2023, 1, 1)).endswith("approval added: 2.")
 
 
-def test_late_citations_are_found_on_pages_and_in_executed_notebooks():
+def test_late_citations_are_found_in_prose_and_in_computed_output():
+    import json
+
     sources = pd.DataFrame({"source_id": ["old", "new", "undated"], "published": [T("2020-01-01"), T("2025-01-01"), pd.NaT]})
+    notebook = {"cells": [
+        {"cell_type": "markdown", "source": ["As the review says {cite:p}`new`."]},
+        {"cell_type": "code", "source": "x", "outputs": [{"data": {"text/markdown": "Sources: {cite:p}`old,new`."}}]}]}
     files = {"book/a.md": b"As said {cite:p}`old,new` and {cite:t}`undated`.",
-             "book/b.ipynb": b'{"text/markdown": "Sources: {cite:p}`new`."}', "book/c.png": b"{cite:p}`new`"}
+             "book/b.ipynb": json.dumps(notebook).encode(), "book/c.png": b"{cite:p}`new`"}
     assert late_citations(files, sources, dt.date(2021, 1, 1)) == [
-        ("book/a.md", "new", "2025-01-01"), ("book/b.ipynb", "new", "2025-01-01")]
+        ("book/a.md", "new", "2025-01-01", "prose"), ("book/b.ipynb", "new", "2025-01-01", "output"),
+        ("book/b.ipynb", "new", "2025-01-01", "prose")]
     assert late_citations(files, sources, dt.date(2025, 6, 1)) == []

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from review_utils.data.values import is_missing
 from review_utils.chapters.shared.results import ENDPOINT_LABEL
+from review_utils.data.values import is_missing
 from review_utils.render.text import as_given, dated, stated
 
 if TYPE_CHECKING:

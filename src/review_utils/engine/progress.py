@@ -32,6 +32,10 @@ class Progress:
         if not self.quiet:
             self._emit(f"review: {message}")
 
+    def warn(self, message: str) -> None:
+        """Shown in CI and with --quiet too: something the author should act on."""
+        self._emit(f"review: warning: {message}")
+
     def summary(self, message: str) -> None:
         counts = ", ".join(f"{n} {k}" for k, n in sorted(self.counts.items()))
         elapsed = time.monotonic() - self.started

@@ -250,20 +250,37 @@ def restore_interrupted(targets: Iterable[Path]) -> None:
 _CITATION = re.compile(r"\{cite(?::[a-z]+)?\}`([^`]+)`")
 
 
-def late_citations(files: dict[str, bytes], sources: Any, edition: Any) -> list[tuple[str, str, str]]:
-    """(page, source id, publication date) for every citation on a staged page of a source
-    published after the edition date, in page and id order."""
+def _cited(text: str) -> list[str]:
+    return [k.strip() for match in _CITATION.finditer(text) for k in match.group(1).split(",") if k.strip()]
+
+
+def late_citations(files: dict[str, bytes], sources: Any, edition: Any) -> list[tuple[str, str, str, str]]:
+    """(page, source id, publication date, where) for every citation on a staged page of a source
+    published after the edition date, in order. ``where`` is "output" for what a notebook computed
+    (tables, figures, glued text: it follows the edition's data, so a late source there is a
+    defect) and "prose" for text an author wrote (markdown pages and markdown cells)."""
+    import json
+
     import pandas as pd
 
     published = {s: when for s, when in zip(sources["source_id"], sources["published"]) if not pd.isna(when)}
     cutoff = pd.Timestamp(edition)
     found = set()
+
+    def note(page: str, text: str, where: str) -> None:
+        for key in _cited(text):
+            when = published.get(key)
+            if when is not None and when > cutoff:
+                found.add((page, key, when.date().isoformat(), where))
+
     for name, data in files.items():
-        if not name.endswith((".md", ".ipynb")):
-            continue
-        for match in _CITATION.finditer(data.decode("utf-8", errors="replace")):
-            for key in (k.strip() for k in match.group(1).split(",")):
-                when = published.get(key)
-                if when is not None and when > cutoff:
-                    found.add((name, key, when.date().isoformat()))
+        if name.endswith(".md"):
+            note(name, data.decode("utf-8", errors="replace"), "prose")
+        elif name.endswith(".ipynb"):
+            for cell in json.loads(data.decode("utf-8")).get("cells", []):
+                source = cell.get("source", "")
+                if cell.get("cell_type") == "markdown":
+                    note(name, "".join(source) if isinstance(source, list) else source, "prose")
+                for output in cell.get("outputs", []):
+                    note(name, json.dumps(output.get("data", {}), ensure_ascii=False), "output")
     return sorted(found)
