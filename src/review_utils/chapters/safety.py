@@ -319,7 +319,9 @@ def summary(prepared: pd.DataFrame, tcell: pd.DataFrame) -> dict[str, Any]:
                           ("cde_ltfu", "T11"), ("nmpa_statement", "T12")):
         row = _row(frame, "event_id", event_id)
         out[f"tc_{key}_date"] = NOT_IN_EDITION if row is None else str(row["date_shown"])
-    for key, event_id in (("fda_cases", "T04"), ("prac_cases", "T05")):
+    for key, event_id in (("fda", "T04"), ("prac", "T05")):
         row = _row(frame, "event_id", event_id)
-        out[f"tc_{key}"] = NOT_IN_EDITION if row is None else str(row["cases_shown"])
+        for part in ("cases", "denominator"):
+            missing = row is None or stats.is_missing(row[part])
+            out[f"tc_{key}_n_{part}"] = NOT_IN_EDITION if missing else grouped(row[part], "count")
     return out
