@@ -38,12 +38,13 @@ def single_row_ranges(root: Path) -> list[tuple[float, float]]:
             for low, high in (("value_low", "value_high"), ("ci_low", "ci_high")):
                 if row.get(low) and row.get(high):
                     allowed.append((float(row[low]), float(row[high])))
-    for name, count in (("efficacy", "responders"), ("safety", "events")):
+    for name, count, total in (("efficacy", "responders", "n"), ("safety", "events", "n"),
+                               ("findings", "numerator", "denominator")):
         for row in rows(root, name):
-            if not row.get("n") or int(row["n"]) <= 0:
+            if not row.get(total) or float(row[total]) <= 0:
                 continue
-            n = int(row["n"])
-            counts = {int(row[count])} if row.get(count) else set()
+            n = int(float(row[total]))
+            counts = {int(float(row[count]))} if row.get(count) else set()
             if row.get("value") and row.get("unit") == "percent":
                 counts.add(round(float(row["value"]) * n / 100))
             allowed += [exact(k, n) for k in counts if 0 <= k <= n]
