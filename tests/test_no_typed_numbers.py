@@ -22,6 +22,7 @@ ALLOWED_TERMS = [
     "IL-10", "IL-12", "IL-15", "IL-18", "IL-7", "IL-6", "TGF-β1", "PD-1", "PD-L1", "TIM-3", "LAG-3", "CTLA-4",
     "CT041", "CT053", "CT103A", "JWCAR029", "CNCT19", "pCAR-19B", "BBM-H901", "H101", "CAR-T19",
     "COVID-19", "HER2", "ZUMA-1", "ZUMA-7", "ZUMA-3", "FUMANBA-1", "CARTIFAN-1", "CARTITUDE-1", "LUMMICAR-1",
+    "CARTITUDE-4", "CT041-ST-01",
     "TRANSCEND", "AAV2", "AAV9", "F9", "TP53", "p53", "E1B", "VEGF", "SMN2", "APOC3", "PCSK9", "Ad5",
 ]
 

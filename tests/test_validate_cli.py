@@ -43,6 +43,19 @@ def test_responders_more_than_n(project):
         f"data/efficacy.csv row {number}, column responders: {int(row['n']) + 17} is more than n ({row['n']}) [responders<=n]"])
 
 
+def test_grade_3_above_any_grade_of_the_same_trial_event_and_scale(project):
+    path = project / "data/safety.csv"
+    any_number, any_row = first_row(path, lambda r: r["grade_threshold"] == "any" and r["events"] and r["event"] == "CRS")
+    number, row = first_row(path, lambda r: r["grade_threshold"] in ("ge3", "g3_4") and r["trial"] == any_row["trial"]
+                            and r["event"] == "CRS" and r["grading_system"] == any_row["grading_system"])
+    edit_csv(path, set_cell(number, "events", str(int(any_row["events"]) + 1)))
+    assert validate(project) == (1, [
+        f"data/safety.csv row {number}, column events: {int(any_row['events']) + 1} is more than {any_row['events']} "
+        f"in row {any_number}, the grade_threshold 'any' row of the same trial {any_row['trial']!r}, event 'CRS', "
+        f"grading_system {any_row['grading_system']!r}; a grade_threshold {row['grade_threshold']!r} figure cannot "
+        f"exceed the 'any' one: correct one of the two rows [events: grade_threshold {row['grade_threshold']}<=any]"])
+
+
 def test_low_above_high(project):
     path = project / "data/findings.csv"
     number, row = first_row(path, lambda r: r["value_low"] and r["value_high"])

@@ -23,6 +23,10 @@ Rule ``chapterRows`` (not declared per resource): every row a chapter module nam
 ``ROWS`` exists, so that a renamed row is an error rather than a quiet "not available".
 ``{"type": "rangeWhen", "fields": ["value"], "when": {"field": "unit", "equals": "percent"}, "maximum": 100}``
     a bound that applies only to rows meeting a condition (a percentage is at most 100).
+``{"type": "lessOrEqualAcrossRows", "key": ["trial", "event", "grading_system"], "field": "grade_threshold", "smaller": ["ge3", "g3_4"], "larger": "any", "compare": ["events", "value"]}``
+    across rows: within each group of rows equal on ``key``, a row whose ``field`` is one of
+    ``smaller`` must not exceed, in any ``compare`` column filled in on both, the row whose
+    ``field`` is ``larger`` (grade >= 3 CRS is at most any-grade CRS of the same trial and scale).
 
 The package may also declare ``"maxBytes"`` (custom property): a larger CSV is refused before it
 is parsed, since no table of this project comes near it and a huge file is an export mistake.
@@ -282,6 +286,8 @@ def _rules(resource: Resource, frame, frames: dict, package: DataPackage) -> lis
                                            f"{field}{'<=' if above else '>='}{_fmt(limit)} when {condition['field']}={condition['equals']}",
                                            f"{value} is {'above' if above else 'below'} {_fmt(limit)}, the "
                                            f"{bound} for {condition['field']} {condition['equals']}"))
+        elif kind == "lessOrEqualAcrossRows":
+            out += _across_rows(resource, frame, rule)
         elif kind == "notAfterSource":
             field = rule["field"]
             sources = frames.get("sources")
@@ -304,6 +310,36 @@ def _rules(resource: Resource, frame, frames: dict, package: DataPackage) -> lis
         else:
             out.append(Problem("data/datapackage.json", None, resource.name, kind, "unknown-rule",
                                f"resource {resource.name!r} declares an unknown rule type {kind!r}"))
+    return out
+
+
+def _across_rows(resource: Resource, frame, rule: Mapping[str, Any]) -> list[Problem]:
+    """Rule ``lessOrEqualAcrossRows`` (see the module docstring)."""
+    import pandas as pd
+
+    key, field, larger = list(rule["key"]), rule["field"], rule["larger"]
+    smaller = set(rule["smaller"])
+    out = []
+    upper_rows = frame[frame[field] == larger]
+    upper_by_key: dict[tuple, Any] = {}
+    for index, row in upper_rows.iterrows():
+        upper_by_key.setdefault(tuple("" if pd.isna(row[k]) else row[k] for k in key), index)
+    for index, row in frame[frame[field].isin(smaller)].iterrows():
+        group = tuple("" if pd.isna(row[k]) else row[k] for k in key)
+        upper = upper_by_key.get(group)
+        if upper is None:
+            continue
+        for column in rule["compare"]:
+            low, high = row[column], frame.at[upper, column]
+            if pd.isna(low) or pd.isna(high) or not low > high:
+                continue
+            where = ", ".join(f"{k} {_fmt(v)!r}" for k, v in zip(key, group))
+            out.append(Problem(
+                resource.display_path, int(index) + 2, column, _fmt(low),
+                f"{column}: {field} {row[field]}<={larger}",
+                f"{_fmt(low)} is more than {_fmt(high)} in row {int(upper) + 2}, the {field} {larger!r} row of "
+                f"the same {where}; a {field} {row[field]!r} figure cannot exceed the {larger!r} one: correct one of "
+                f"the two rows"))
     return out
 
 
