@@ -135,8 +135,8 @@ def errors_box(verdicts: pd.DataFrame, titles: dict[str, str] | None = None) -> 
             lines.append(text)
         lines.append("")
     if minor:
-        lines.append(f"{markup.escape(minor)} further flagged claim{'s' if minor != 1 else ''} differ only in rounding or "
-                     "wording; they are listed below with the others.")
+        lines.append(f"{markup.escape(minor)} further flagged claim{'s differ' if minor != 1 else ' differs'} only in "
+                     "rounding or wording; all are listed, with the evidence, further down.")
     lines.append("```")
     return "\n".join(lines)
 

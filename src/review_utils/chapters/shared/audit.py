@@ -486,6 +486,8 @@ def check_claim(claim: Any, tables: Tables) -> Verdict:
     window = None if dated else document_window(str(claim["source_id"]), tables)
     if dated:
         verdict.count_date = f"{when:%Y-%m-%d} ({basis})"
+    elif window[0] is not None and window[0] == window[1]:
+        verdict.count_date = f"{window[0]:%Y-%m-%d} ({window[2]})"
     elif window[0] is not None:
         verdict.count_date = f"{window[0]:%Y-%m-%d} to {window[1]:%Y-%m-%d} ({window[2]})"
     else:
