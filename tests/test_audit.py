@@ -534,6 +534,28 @@ def test_review_validate_reports_a_broken_evidence_cell(tmp_path):
             "[claim-evidence]") in result.stderr
 
 
+def test_review_validate_reports_definition_mismatch_and_missing_tier(tmp_path):
+    project = copy_project(tmp_path / "project")
+    path = project / "data/claims.csv"
+    # the upfront payment shown beside the headline deal value: without 'context' it would count
+    number, row = first_row(path, lambda r: r["evidence"] == "context row market_figures:MF22")
+    edit_csv(path, set_cell(number, "evidence", "row market_figures:MF22"))
+    # a contradicted claim without its tier
+    tiered, tiered_row = first_row(path, lambda r: r["claim_id"] == "C004")
+    edit_csv(path, set_cell(tiered, "materiality", ""))
+    result = run_review(project, "validate")
+    assert result.returncode == 1
+    assert (f"data/claims.csv row {number}, column evidence: claim {row['claim_id']} measures {row['measure']} "
+            f"({row['population']}), but item 'row market_figures:MF22' measures deal value, upfront cash") in result.stderr
+    assert "[claim-definition]" in result.stderr
+    # the tier is checked once the package is otherwise valid
+    edit_csv(path, set_cell(number, "evidence", "context row market_figures:MF22"))
+    result = run_review(project, "validate")
+    assert result.returncode == 1
+    assert (f"data/claims.csv row {tiered}, column materiality: claim C004 is contradicted by an independent source; "
+            "give it a tier") in result.stderr and "[claimMateriality]" in result.stderr
+
+
 # ----------------------------------------------------------------------------- the real ledger
 @pytest.fixture(scope="module")
 def real_verdicts() -> tuple[pd.DataFrame, pd.DataFrame]:
