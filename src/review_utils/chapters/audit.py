@@ -126,7 +126,8 @@ def errors_box(verdicts: pd.DataFrame, titles: dict[str, str] | None = None) -> 
         lines.append("")
         for _, row in rows.iterrows():
             doc = (titles or {}).get(row["source_id"], row["source_id"])
-            others = [s.strip() for s in str(row["evidence_source_id"] or "").split(";") if s.strip()]
+            cell = row["evidence_source_id"]
+            others = [s.strip() for s in cell.split(";") if s.strip()] if isinstance(cell, str) else []
             text = (f"- {markup.escape(doc)} {markup.cite([row['source_id']])}: {markup.escape(row['quantity'])}, "
                     f"stated as {markup.escape(row['stated'])}; {markup.escape(row['status_label'])}")
             if row["difference"]:
