@@ -15,7 +15,8 @@ from review_utils.data.package import DataPackage
 
 EDITION = dt.date(2026, 1, 1)
 KEYS = {"claims": ["claim_id"], "sources": ["source_id"], "findings": ["finding_id"], "products": ["product_id"],
-        "approvals": ["approval_id"], "pipeline_stages": ["therapy_type", "stage", "source_id"]}
+        "approvals": ["approval_id"], "pipeline_stages": ["therapy_type", "stage", "source_id"], "efficacy": ["result_id"],
+        "evidence_rows": ["resource", "row_key"]}
 
 
 # ----------------------------------------------------------------------------- tolerance rules
@@ -101,16 +102,29 @@ def test_bad_items_say_what_to_write(text, fragment):
 def claims_frame(rows: list[dict]) -> pd.DataFrame:
     base = {"locator": "p1", "quantity": "q", "stated_value": None, "value_low": None, "value_high": None,
             "qualifier": "exact", "unit": "percent", "claim_date": None, "date_precision": None, "evidence": None,
-            "needed": None, "correction": None, "correction_source_id": None, "note": None}
+            "needed": None, "correction": None, "correction_source_id": None, "note": None,
+            "measure": "share", "population": "trial X", "materiality": None}
     frame = pd.DataFrame([{**base, **row} for row in rows])
     frame["claim_date"] = pd.to_datetime(frame["claim_date"])
     return frame
 
 
+# Made-up sources: 'doc' and 'other' undated and independent; 'dated' published on a day;
+# 'news' and 'brief' both derive from 'origin' (so they depend on each other); 'copy' derives
+# from 'news' (so, transitively, from 'origin'); 'annual' is known only by its year.
+SOURCES = pd.DataFrame({
+    "source_id": ["doc", "other", "dated", "origin", "news", "brief", "copy", "annual"],
+    "published": pd.to_datetime([None, None, "2024-06-01", None, None, None, None, "2025-01-01"]),
+    "date_precision": [None, None, "day", None, None, None, None, "year"],
+    "derives_from": [None, None, None, None, "origin", "origin", "news", None]})
+ROW_DEFINITION = {"measure": "share", "population": "trial X", "inferred_from_claim": None, "note": None}
+
+
 def tables(claims: pd.DataFrame, *, findings: list[dict] = (), approvals: list[dict] = (), products: list[dict] = (),
-           hidden_findings: list[dict] = ()) -> audit.Tables:
-    sources = pd.DataFrame({"source_id": ["doc", "other", "dated"],
-                            "published": pd.to_datetime([None, None, "2024-06-01"])})
+           hidden_findings: list[dict] = (), efficacy: list[dict] = (), evidence_rows: list[dict] | None = None,
+           edition: dt.date = EDITION) -> audit.Tables:
+    """Frames for a made-up audit. Unless ``evidence_rows`` is given, every finding measures
+    what the made-up claims measure by default ('share' of 'trial X')."""
     finding_cols = ["finding_id", "value", "value_low", "value_high", "qualifier", "unit", "numerator", "denominator",
                     "source_id", "locator"]
     shown = pd.DataFrame(list(findings), columns=finding_cols)
@@ -120,22 +134,31 @@ def tables(claims: pd.DataFrame, *, findings: list[dict] = (), approvals: list[d
     approvals = pd.DataFrame(list(approvals), columns=["approval_id", "product_id", "approval_date", "date_precision",
                                                          "approval_type", "source_id", "locator", "note"])
     approvals["approval_date"] = pd.to_datetime(approvals["approval_date"])
-    frames = {"claims": claims, "sources": sources, "findings": shown, "products": products, "approvals": approvals}
+    efficacy = pd.DataFrame(list(efficacy), columns=["result_id", "endpoint", "disease", "value", "value_low", "value_high",
+                                                     "qualifier", "unit", "source_id", "locator"])
+    if evidence_rows is None:
+        evidence_rows = [{"resource": "findings", "row_key": f["finding_id"], **ROW_DEFINITION}
+                         for f in list(findings) + list(hidden_findings)]
+    rows = pd.DataFrame(list(evidence_rows), columns=["resource", "row_key", "measure", "population",
+                                                      "inferred_from_claim", "note"])
+    frames = {"claims": claims, "sources": SOURCES, "findings": shown, "products": products, "approvals": approvals,
+              "efficacy": efficacy, "evidence_rows": rows}
     everything = {**frames, "findings": whole}
-    return audit.Tables(frames, everything, KEYS, EDITION)
+    return audit.Tables(frames, everything, KEYS, edition)
 
 
 def status(frame: pd.DataFrame, claim_id: str) -> pd.Series:
     return frame.set_index("claim_id").loc[claim_id]
 
 
-def test_reproduced_by_recomputing_a_percentage():
+def test_own_arithmetic_is_internally_consistent_only():
     claims = claims_frame([{"claim_id": "C001", "source_id": "doc", "stated_value": 28, "check_method": "recompute",
                             "evidence": "calc 100 * {findings:F1.numerator} / {findings:F1.denominator}"}])
     found = audit.audit(tables(claims, findings=[{"finding_id": "F1", "numerator": 10, "denominator": 36,
                                                   "source_id": "doc", "unit": "percent"}]))
     row = status(found, "C001")
-    assert row["status"] == "reproduced" and row["status_label"] == "reproduced"
+    # the document's own numerator and denominator: agreement shows consistency, not confirmation
+    assert row["status"] == "internal_only" and row["status_label"] == "internally consistent only"
     assert row["evidence"] == "recomputed 100 × 10 ÷ 36 = 27.78 %" and row["difference"] == ""
     assert bool(row["internal"]) is True
 
@@ -162,7 +185,8 @@ def test_the_same_quantity_stated_twice_differently_differs():
     found = audit.audit(tables(claims))
     assert status(found, "C001")["status"] == "differs" and status(found, "C002")["status"] == "differs"
     assert "wordings exclude each other" in status(found, "C001")["difference"]
-    assert status(found, "C003")["status"] == "reproduced"
+    # C003 agrees with C002, but C002 differs: a claim checked through a claim takes the weaker status
+    assert status(found, "C003")["status"] == "differs" and status(found, "C003")["inherited_from"] == "C002"
 
 
 def test_contradicted_names_both_sources_and_outranks_differs():
@@ -177,12 +201,12 @@ def test_contradicted_names_both_sources_and_outranks_differs():
                  "locator": "table 2"}]
     found = audit.audit(tables(claims, findings=findings))
     row = status(found, "C001")
-    assert row["status"] == "contradicted" and row["status_label"] == "contradicted by another source"
+    assert row["status"] == "contradicted" and row["status_label"] == "contradicted by an independent source"
     assert row["source_id"] == "doc" and row["evidence_source_id"] == "other"
     assert "other F2 (table 2): 96 %" in row["evidence"]
     assert "6.4 percentage points higher (other F2 (table 2))" in row["difference"]
     assert row["correction"] == "registered as NCT0" and row["correction_source_id"] == "other"
-    assert status(found, "C002")["status"] == "reproduced"  # agreeing with another source
+    assert status(found, "C002")["status"] == "confirmed"  # agreeing with an independent source
 
 
 def test_not_checkable_by_ledger_and_when_evidence_is_after_the_edition():
@@ -209,28 +233,31 @@ APPROVALS = [{"approval_id": "A1", "product_id": "a", "approval_date": "2021-06-
 
 def test_recounts_hold_for_a_date():
     claims = claims_frame([
-        # dated claim: two CAR-T products by 2024-12-31 -> reproduced
-        {"claim_id": "C001", "source_id": "doc", "stated_value": 2, "unit": "count", "claim_date": "2024-12-31",
+        # dated claim: two CAR-T products by 2024-12-31 -> confirmed (the approvals come from 'other')
+        {"claim_id": "C001", "source_id": "doc", "stated_value": 2, "unit": "count", "measure": "approved products", "claim_date": "2024-12-31",
          "date_precision": "year", "check_method": "recount", "evidence": "count products modality=CAR-T"},
         # the same number dated earlier -> differs, with the period in which it held
-        {"claim_id": "C002", "source_id": "doc", "stated_value": 2, "unit": "count", "claim_date": "2022-12-31",
+        {"claim_id": "C002", "source_id": "doc", "stated_value": 2, "unit": "count", "measure": "approved products", "claim_date": "2022-12-31",
          "date_precision": "year", "check_method": "recount", "evidence": "count products modality=CAR-T"},
         # undated claim from a dated source: counted on the source's publication date
-        {"claim_id": "C003", "source_id": "dated", "stated_value": 3, "unit": "count", "check_method": "recount",
+        {"claim_id": "C003", "source_id": "dated", "stated_value": 3, "unit": "count", "measure": "approved indications", "check_method": "recount",
          "evidence": "count indications modality=CAR-T"},
-        # undated claim, undated source: it held once, so it is reproduced for that period
-        {"claim_id": "C004", "source_id": "doc", "stated_value": 1, "unit": "count", "check_method": "recount",
+        # undated claim, undated source: the document is no earlier than what its dated claim C001
+        # refers to (2024), and then the count was 2, at both ends: it held once, but not then
+        {"claim_id": "C004", "source_id": "doc", "stated_value": 1, "unit": "count", "measure": "approved products", "check_method": "recount",
          "evidence": "count products modality=CAR-T, origin=imported|domestic"},
     ])
     found = audit.audit(tables(claims, products=PRODUCTS, approvals=APPROVALS))
-    assert status(found, "C001")["status"] == "reproduced"
+    assert status(found, "C001")["status"] == "confirmed"
     assert status(found, "C001")["holds_for"] == "2024-12-31 (stated (year))"
     assert "held 2023-03-01 to 2026-01-01" in status(found, "C001")["evidence"]
     assert status(found, "C002")["status"] == "differs" and status(found, "C002")["difference"].startswith("1 fewer")
-    assert status(found, "C003")["status"] == "reproduced"
-    assert status(found, "C003")["holds_for"] == "2024-06-01 (source's publication date)"
-    assert status(found, "C004")["status"] == "reproduced"
-    assert "held 2021-06-22 to 2023-02-28" in status(found, "C004")["evidence"]
+    assert status(found, "C003")["status"] == "confirmed"
+    assert status(found, "C003")["holds_for"] == "2024-06-01 (its publication date)"
+    c004 = status(found, "C004")
+    assert c004["status"] == "differs"  # the old rule called it reproduced: the count held in 2021-2023
+    assert "2 on 2024-01-01 and 2 on 2026-01-01" in c004["evidence"]
+    assert "held 2021-06-22 to 2023-02-28" in c004["evidence"]
 
 
 def test_counts_by_status_and_source_cover_every_status():
@@ -238,10 +265,227 @@ def test_counts_by_status_and_source_cover_every_status():
         {"claim_id": "C001", "source_id": "doc", "stated_value": 1, "check_method": "not_checkable", "needed": "x"},
         {"claim_id": "C002", "source_id": "other", "stated_value": 1, "check_method": "not_checkable", "needed": "x"}])
     found = audit.audit(tables(claims))
-    assert audit.counts(found).iloc[0].to_dict() == {"reproduced": 0, "differs": 0, "contradicted": 0, "not_checkable": 2}
+    assert audit.counts(found).iloc[0].to_dict() == {**{s: 0 for s in audit.STATUSES}, "not_checkable": 2}
     table = report.by_source(found, {"doc": "Document"})
     assert list(table["document"]) == ["Document", "other", "all documents"]
     assert list(table["total"]) == [1, 1, 2]
+
+
+# ----------------------------------------------------------------------------- dependence
+def finding(fid: str, value: float, source: str) -> dict:
+    return {"finding_id": fid, "value": value, "source_id": source, "unit": "percent", "qualifier": "exact"}
+
+
+def test_dependence_follows_derives_from_transitively():
+    claims = claims_frame([
+        # 'news' and 'brief' both derive from 'origin': agreement is consistency with a dependent source
+        {"claim_id": "C001", "source_id": "news", "stated_value": 40, "check_method": "compare", "evidence": "row findings:F1"},
+        # 'copy' derives from 'news', which derives from 'origin': still dependent on 'origin'
+        {"claim_id": "C002", "source_id": "copy", "stated_value": 40, "check_method": "compare", "evidence": "row findings:F2"},
+        # a dependent source that disagrees does not contradict: the claim differs
+        {"claim_id": "C003", "source_id": "news", "stated_value": 50, "check_method": "compare", "evidence": "row findings:F1"},
+        # an independent source that disagrees contradicts
+        {"claim_id": "C004", "source_id": "news", "stated_value": 50, "check_method": "compare", "evidence": "row findings:F3"},
+        # an independent agreement outweighs a dependent one
+        {"claim_id": "C005", "source_id": "news", "stated_value": 40, "check_method": "compare",
+         "evidence": "row findings:F1; row findings:F3"},
+    ])
+    found = audit.audit(tables(claims, findings=[finding("F1", 40, "brief"), finding("F2", 40, "origin"),
+                                                 finding("F3", 40, "other")]))
+    assert status(found, "C001")["status"] == "consistent_dependent"
+    assert "[dependent source]" in status(found, "C001")["evidence"]
+    assert status(found, "C002")["status"] == "consistent_dependent"
+    assert status(found, "C003")["status"] == "differs" and "a dependent source" in status(found, "C003")["why"]
+    assert status(found, "C004")["status"] == "contradicted"
+    assert status(found, "C005")["status"] == "confirmed"
+    assert audit.tie("copy", "brief", {"copy": ("news",), "news": ("origin",), "brief": ("origin",)}) == "dependent"
+    assert audit.tie("doc", "other", {"copy": ("news",)}) == "independent"
+    assert audit.tie("doc", "doc", {}) == "same"
+
+
+def test_a_calculation_is_as_independent_as_its_least_independent_cell():
+    claims = claims_frame([{"claim_id": "C001", "source_id": "doc", "stated_value": 80, "check_method": "recompute",
+                            "evidence": "calc {findings:F1.value} + {findings:F2.value}"}])
+    found = audit.audit(tables(claims, findings=[finding("F1", 40, "doc"), finding("F2", 40, "other")]))
+    assert status(found, "C001")["status"] == "internal_only"
+
+
+# ----------------------------------------------------------------------------- propagation
+def test_a_claim_checked_through_a_claim_takes_the_weaker_status():
+    claims = claims_frame([
+        {"claim_id": "C001", "source_id": "doc", "stated_value": 64, "check_method": "compare", "evidence": "claim C002"},
+        {"claim_id": "C002", "source_id": "doc", "stated_value": 64, "check_method": "compare", "evidence": "claim C003"},
+        {"claim_id": "C003", "source_id": "doc", "stated_value": 64, "check_method": "compare", "evidence": "row findings:F1"},
+        # agreeing with a claim that is itself only checked by its own document stays internal
+        {"claim_id": "C004", "source_id": "other", "stated_value": 64, "check_method": "compare", "evidence": "claim C005"},
+        {"claim_id": "C005", "source_id": "doc", "stated_value": 64, "check_method": "compare", "evidence": "claim C006"},
+        {"claim_id": "C006", "source_id": "doc", "stated_value": 64, "check_method": "compare", "evidence": "claim C005"},
+        # a claim that cannot be checked weakens nothing
+        {"claim_id": "C007", "source_id": "doc", "stated_value": 64, "check_method": "compare", "evidence": "claim C008"},
+        {"claim_id": "C008", "source_id": "doc", "stated_value": 64, "check_method": "not_checkable", "needed": "x"},
+    ])
+    found = audit.audit(tables(claims, findings=[finding("F1", 78.8, "other")]))
+    assert status(found, "C003")["status"] == "contradicted"
+    for claim_id, through in (("C001", "C002"), ("C002", "C003")):  # a chain: both inherit the contradiction
+        row = status(found, claim_id)
+        assert row["status"] == "contradicted" and row["inherited_from"] == through
+        assert f"takes the status of claim {through}" in row["why"]
+    assert status(found, "C004")["status"] == "internal_only"  # another document agreeing, but only internally checked
+    assert status(found, "C005")["status"] == "internal_only" and status(found, "C006")["status"] == "internal_only"
+    assert status(found, "C007")["status"] == "internal_only"
+    assert audit.weaker("confirmed", "differs") == "differs" and audit.weaker("not_checkable", "confirmed") == "confirmed"
+
+
+# ----------------------------------------------------------------------------- definitions
+def test_evidence_that_measures_something_else_neither_confirms_nor_contradicts():
+    claims = claims_frame([
+        # efficacy rows are read by their own endpoint and disease: a month-3 rate is not the ORR
+        {"claim_id": "C001", "source_id": "doc", "stated_value": 85, "measure": "ORR", "population": "B-ALL",
+         "check_method": "compare", "evidence": "context row efficacy:R1"},
+        # an entry in evidence_rows says what a row measures, also for efficacy rows
+        {"claim_id": "C002", "source_id": "doc", "stated_value": 82, "measure": "ORR", "population": "B-ALL",
+         "check_method": "compare", "evidence": "row efficacy:R2; context row efficacy:R1"},
+        # a calc may say it measures something else (a worked example against a maximum)
+        {"claim_id": "C003", "source_id": "doc", "stated_value": 50, "qualifier": "up_to", "check_method": "recompute",
+         "evidence": "context calc 100 * {findings:F1.value} / {findings:F2.value} as share in one example @ trial X"},
+        # another population: a disagreeing row does not contradict
+        {"claim_id": "C004", "source_id": "doc", "stated_value": 10, "population": "all trials", "check_method": "compare",
+         "evidence": "context row findings:F3"},
+    ])
+    efficacy = [{"result_id": "R1", "endpoint": "ORR_M3", "disease": "B-ALL", "value": 70.8, "qualifier": "exact",
+                 "unit": "percent", "source_id": "other"},
+                {"result_id": "R2", "endpoint": "ORR_M3", "disease": "B-ALL", "value": 82.1, "qualifier": "exact",
+                 "unit": "percent", "source_id": "other"}]
+    rows = [{"resource": "efficacy", "row_key": "R2", "measure": "ORR", "population": "B-ALL"},
+            {"resource": "findings", "row_key": "F3", "measure": "share", "population": "trial X"}]
+    found = audit.audit(tables(claims, findings=[finding("F1", 5, "doc"), finding("F2", 12, "doc"),
+                                                 finding("F3", 40, "other")], efficacy=efficacy, evidence_rows=rows))
+    c001 = status(found, "C001")
+    assert c001["status"] == "not_checkable"
+    assert c001["why"].startswith("every check measures something else") and "ORR_M3 (B-ALL)" in c001["why"]
+    assert "so it does not count" in c001["evidence"] and c001["difference"] == ""
+    assert status(found, "C002")["status"] == "confirmed"  # R2 matches; R1 (70.8 %) does not count
+    assert status(found, "C003")["status"] == "not_checkable"
+    assert status(found, "C004")["status"] == "not_checkable"
+    assert list(report.not_comparable(found)["claim_id"]) == ["C001", "C003", "C004"]
+
+
+def test_validation_names_claim_and_item_for_a_definition_mismatch():
+    claims = claims_frame([
+        {"claim_id": "C001", "source_id": "doc", "stated_value": 85, "measure": "ORR", "population": "B-ALL",
+         "check_method": "compare", "evidence": "row efficacy:R1"},
+        {"claim_id": "C002", "source_id": "doc", "stated_value": 85, "measure": "ORR_M3", "population": "B-ALL",
+         "check_method": "compare", "evidence": "context row efficacy:R1"},
+        {"claim_id": "C003", "source_id": "doc", "stated_value": 85, "check_method": "compare", "evidence": "row findings:F1"},
+        {"claim_id": "C004", "source_id": "doc", "stated_value": 85, "measure": None, "check_method": "compare",
+         "evidence": "row efficacy:R1"},
+    ])
+    efficacy = pd.DataFrame([{"result_id": "R1", "endpoint": "ORR_M3", "disease": "B-ALL", "value": 70.8, "value_low": None,
+                              "value_high": None, "qualifier": "exact", "unit": "percent", "source_id": "other"}])
+    findings = pd.DataFrame([{"finding_id": "F1", "value": 3.0, "unit": "percent", "qualifier": "exact", "source_id": "o",
+                              "value_low": None, "value_high": None}])
+    frames = {"claims": claims, "findings": findings, "efficacy": efficacy, "sources": SOURCES,
+              "evidence_rows": pd.DataFrame(columns=["resource", "row_key", "measure", "population", "inferred_from_claim"])}
+    found = [(p.row, p.column, p.rule, p.message) for p in audit.evidence_problems(claims, frames, KEYS)]
+    assert (2, "evidence", "claim-definition",
+            "claim C001 measures ORR (B-ALL), but item 'row efficacy:R1' measures ORR_M3 (B-ALL); such evidence can "
+            "neither confirm nor contradict the claim: start the item with 'context' to show it beside the claim, or "
+            "choose evidence that measures the same") in found
+    assert (3, "evidence", "claim-definition", "claim C002: item 'context row efficacy:R1' is marked context but "
+            "measures what the claim measures (ORR_M3 (B-ALL)); drop 'context' so that it counts") in found
+    assert (4, "evidence", "claim-definition", "claim C003: what 'row findings:F1' measures is not recorded; add a row "
+            "of data/evidence_rows.csv with resource findings and row_key F1") in found
+    assert any(p[:3] == (5, "measure", "claim-definition") and "does not say what it measures" in p[3] for p in found)
+
+
+def test_as_and_context_parse():
+    [item] = audit.parse_evidence("context count products modality=gene therapy as approved products @ gene therapy, all years")
+    assert item.context and item.kind == "count" and item.filters == (("modality", ("gene therapy",)),)
+    assert item.definition == audit.Definition("approved products", "gene therapy, all years")
+    with pytest.raises(audit.EvidenceError, match="only a calc or count item"):
+        audit.parse_evidence("row findings:F1 as share @ trial X")
+    with pytest.raises(audit.EvidenceError, match="MEASURE @ POPULATION"):
+        audit.parse_evidence("calc {findings:F1.value} as share")
+
+
+# ----------------------------------------------------------------------------- dating
+def test_an_undated_count_is_checked_at_both_ends_of_its_documents_dates():
+    claims = claims_frame([
+        # published 'in 2025': the count is 1 on 1 January and 2 on 31 December
+        {"claim_id": "C001", "source_id": "annual", "stated_value": 1, "unit": "count", "measure": "approved products",
+         "check_method": "recount", "evidence": "count products modality=CAR-T"},
+        {"claim_id": "C002", "source_id": "annual", "stated_value": 2, "unit": "count", "measure": "approved products",
+         "check_method": "recount", "evidence": "count products modality=CAR-T"},
+        {"claim_id": "C003", "source_id": "annual", "stated_value": 3, "unit": "count", "measure": "approved products",
+         "check_method": "recount", "evidence": "count products modality=CAR-T"},
+    ])
+    products = [{"product_id": "a", "modality": "CAR-T", "source_id": "other"},
+                {"product_id": "b", "modality": "CAR-T", "source_id": "other"}]
+    approvals = [{"approval_id": "A1", "product_id": "a", "approval_date": "2024-03-01", "approval_type": "full", "source_id": "other"},
+                 {"approval_id": "A2", "product_id": "b", "approval_date": "2025-06-01", "approval_type": "full", "source_id": "other"}]
+    found = audit.audit(tables(claims, products=products, approvals=approvals))
+    for claim_id in ("C001", "C002"):
+        row = status(found, claim_id)
+        assert row["status"] == "date_dependent" and row["status_label"] == "differs (date-dependent)"
+        assert "1 on 2025-01-01 and 2 on 2025-12-31" in row["evidence"]
+        assert row["holds_for"] == "2025-01-01 to 2025-12-31 (published in 2025)"
+        assert bool(row["date_dependent"]) is True
+    assert status(found, "C003")["status"] == "differs"  # false at both ends
+    assert audit.period(pd.Timestamp("2025-06-30"), "quarter") == (pd.Timestamp("2025-04-01"), pd.Timestamp("2025-06-30"))
+
+
+# ----------------------------------------------------------------------------- circularity
+def test_a_row_inferred_from_a_claim_is_never_its_evidence():
+    claims = claims_frame([
+        {"claim_id": "C001", "source_id": "doc", "stated_value": 9, "unit": "count", "measure": "approved indications",
+         "claim_date": "2025-06-30", "date_precision": "quarter", "check_method": "recount",
+         "evidence": "count indications modality=CAR-T"},
+        {"claim_id": "C002", "source_id": "doc", "stated_value": 2025, "unit": "year", "measure": "year of event",
+         "check_method": "compare", "evidence": "row approvals:A2.approval_date"},
+    ])
+    products = [{"product_id": "a", "modality": "CAR-T", "source_id": "other"}]
+    approvals = [{"approval_id": "A1", "product_id": "a", "approval_date": "2024-03-01", "approval_type": "full", "source_id": "other"},
+                 {"approval_id": "A2", "product_id": "a", "approval_date": "2025-06-30", "approval_type": "full", "source_id": "other"}]
+    rows = [{"resource": "approvals", "row_key": "A2", "measure": "year of event", "population": "trial X",
+             "inferred_from_claim": "C001; C002"}]
+    built = tables(claims, products=products, approvals=approvals, evidence_rows=rows)
+    found = audit.audit(built)
+    c001 = status(found, "C001")  # the recount leaves A2 out (its date came from this claim): 1, not 2
+    assert "approved by 2025-06-30: 1" in c001["evidence"] and "A2 left out, its date inferred from this claim" in c001["evidence"]
+    problems = audit.evidence_problems(claims, built.frames, KEYS)
+    circular = [(p.row, p.rule, p.message) for p in problems if p.rule == "claim-circular"]
+    assert circular == [(3, "claim-circular", "approvals:A2 was inferred from claim C002 (data/evidence_rows.csv, "
+                         "inferred_from_claim), so it cannot be evidence for claim C002; remove the item or check the "
+                         "claim another way")]
+
+
+# ----------------------------------------------------------------------------- materiality
+def test_materiality_tiers_are_required_exactly_on_flagged_claims():
+    claims = claims_frame([
+        {"claim_id": "C001", "source_id": "doc", "stated_value": 64, "check_method": "compare", "evidence": "row findings:F1",
+         "materiality": "conclusion"},
+        {"claim_id": "C002", "source_id": "doc", "stated_value": 61, "check_method": "compare", "evidence": "row findings:F1"},
+        {"claim_id": "C003", "source_id": "doc", "stated_value": 78.8, "check_method": "compare", "evidence": "row findings:F1",
+         "materiality": "wording"},
+        {"claim_id": "C004", "source_id": "doc", "stated_value": 80, "check_method": "compare", "evidence": "row findings:F1",
+         "materiality": "wording"},
+        {"claim_id": "C005", "source_id": "doc", "stated_value": 1, "check_method": "not_checkable", "needed": "x",
+         "materiality": "wording"},
+    ])
+    found = audit.audit(tables(claims, findings=[finding("F1", 78.8, "other")]))
+    problems = [(p.row, p.column, p.rule, p.message) for p in audit.materiality_problems(found, claims)]
+    assert problems[0][:3] == (3, "materiality", "claimMateriality") and "claim C002 is contradicted" in problems[0][3]
+    assert problems[1][:3] == (4, "materiality", "claimMateriality") and "claim C003 is confirmed independently" in problems[1][3]
+    assert problems[2][:3] == (6, "materiality", "claimMateriality") and "claim C005 is not checkable" in problems[2][3]
+    assert len(problems) == 3
+    ledger = audit.evidence_problems(claims, {"claims": claims, "findings": pd.DataFrame(columns=["finding_id"])}, KEYS)
+    assert [(p.row, p.rule) for p in ledger if p.column == "materiality"] == [(6, "claim-materiality")]
+    # the flagged claims, the errors that matter first; the box lists tiers one and two, counts the rest
+    assert list(report.flagged(found)["claim_id"]) == ["C001", "C004", "C002"]
+    box = report.errors_box(found, {"doc": "The document"})
+    assert box.startswith("```{admonition} The errors that matter") and "Changes a conclusion" in box
+    assert "q, stated as 64 \\%" in box and box.count("stated as") == 1  # C001; C004 is wording, C002 has no tier
+    assert "1 further flagged claim differs only in rounding or wording" in box
 
 
 # ----------------------------------------------------------------------------- validation of evidence cells
@@ -290,6 +534,28 @@ def test_review_validate_reports_a_broken_evidence_cell(tmp_path):
             "[claim-evidence]") in result.stderr
 
 
+def test_review_validate_reports_definition_mismatch_and_missing_tier(tmp_path):
+    project = copy_project(tmp_path / "project")
+    path = project / "data/claims.csv"
+    # the upfront payment shown beside the headline deal value: without 'context' it would count
+    number, row = first_row(path, lambda r: r["evidence"] == "context row market_figures:MF22")
+    edit_csv(path, set_cell(number, "evidence", "row market_figures:MF22"))
+    # a contradicted claim without its tier
+    tiered, tiered_row = first_row(path, lambda r: r["claim_id"] == "C004")
+    edit_csv(path, set_cell(tiered, "materiality", ""))
+    result = run_review(project, "validate")
+    assert result.returncode == 1
+    assert (f"data/claims.csv row {number}, column evidence: claim {row['claim_id']} measures {row['measure']} "
+            f"({row['population']}), but item 'row market_figures:MF22' measures deal value, upfront cash") in result.stderr
+    assert "[claim-definition]" in result.stderr
+    # the tier is checked once the package is otherwise valid
+    edit_csv(path, set_cell(number, "evidence", "context row market_figures:MF22"))
+    result = run_review(project, "validate")
+    assert result.returncode == 1
+    assert (f"data/claims.csv row {tiered}, column materiality: claim C004 is contradicted by an independent source; "
+            "give it a tier") in result.stderr and "[claimMateriality]" in result.stderr
+
+
 # ----------------------------------------------------------------------------- the real ledger
 @pytest.fixture(scope="module")
 def real_verdicts() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -306,9 +572,15 @@ def test_every_real_claim_gets_a_status_with_its_evidence(real_verdicts):
     assert set(verdicts["status"]) <= set(audit.STATUSES)
     checked = verdicts[verdicts["status"] != "not_checkable"]
     assert (checked["evidence"] != "").all()
-    assert (verdicts.loc[verdicts["status"] == "not_checkable", "needed"] != "").all()
-    flagged = verdicts[verdicts["status"].isin(["differs", "contradicted"])]
-    assert (flagged["difference"] != "").all()
+    unchecked = verdicts[verdicts["status"] == "not_checkable"]
+    by_ledger = unchecked["check_method"] == "not checkable"
+    assert (unchecked.loc[by_ledger, "needed"] != "").all()
+    # the others say why: every check measures something else
+    assert unchecked.loc[~by_ledger, "why"].str.startswith("every check measures something else").all()
+    assert (verdicts["why"] != "").all()
+    flagged = verdicts[verdicts["status"].isin(audit.FLAGGED)]
+    assert ((flagged["difference"] != "") | (flagged["inherited_from"] != "")).all()
+    assert (flagged["materiality"] != "").all()  # every flagged claim has a tier (rule claimMateriality)
     contradicted = verdicts[verdicts["status"] == "contradicted"]
     assert contradicted["evidence_source_id"].notna().all()
     assert all(set(other.split("; ")) - {src}   # another source is named beside the claim's own
@@ -328,7 +600,7 @@ def test_real_ledger_statuses_follow_the_data(real_verdicts, tmp_path):
     keys = {n: package.resource(n).descriptor["schema"]["primaryKey"] for n in audit.RESOURCES_NEEDED}
     edition = dt.date(2026, 11, 23)
     again = audit.audit(audit.load_tables(lambda n: package.load(n, as_of=edition), package.load, keys, edition))
-    assert status(again, "C004")["status"] == "reproduced"
+    assert status(again, "C004")["status"] == "confirmed"
 
 
 def test_an_early_edition_audits_only_claims_known_then(real_verdicts):
@@ -353,12 +625,16 @@ def test_audit_chapter_in_the_site_and_the_pdf(built):
     verdicts = audit.audit(audit.load_tables(lambda n: package.load(n, as_of=edition), package.load, keys, edition))
     n = audit.counts(verdicts).iloc[0]
     sentence = (f"the ledger holds {len(verdicts)} claims from {verdicts['source_id'].nunique()} documents. Of these, "
-                f"{n['reproduced']} are reproduced, {n['differs']} differ from what the data give, {n['contradicted']} are "
-                f"contradicted by another source, and {n['not_checkable']} cannot be checked")
+                f"{n['confirmed']} are confirmed by an independent source, {n['consistent_dependent']} agree only with a "
+                f"source that shares their origin, and {n['internal_only']} agree only with the same document's own "
+                f"figures or arithmetic. {n['differs']} differ from what the data give, {n['date_dependent']} differ "
+                f"depending on the date the document is read at, {n['contradicted']} are contradicted by an independent "
+                f"source, and {n['not_checkable']} cannot be checked")
     text = page_text(built, "book/audit.html")
     assert sentence in text
-    notes = text[text.index("Claims that differ or are contradicted #"):text.index("Corrections from the public record #")]
+    notes = text[text.index("Claims that differ or are contradicted #"):text.index("Evidence that measures something else #")]
     assert sorted(set(re.findall(r"\bC\d{3}[a-z]?(?=, (?:differs|contradicted))", notes))) == sorted(report.flagged(verdicts)["claim_id"])
+    assert "The errors that matter" in text
     raw = (built / "_build/html/book/audit.html").read_text(encoding="utf-8")
     ledger = raw[raw.index('id="tbl-audit-claims"'):].split("</table>")[0]
     assert ledger.count("<tr") == len(verdicts) + 1

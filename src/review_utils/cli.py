@@ -64,7 +64,8 @@ def _build(layout: Layout, args) -> int:
     from review_utils.chapters import declared_rows
 
     build(layout, Options(overrides=parse_assignments(args.param), jobs=args.jobs, force=args.force,
-                          quiet=args.quiet, strict=args.strict, pdf=args.pdf, chapter_rows=declared_rows))
+                          quiet=args.quiet, strict=args.strict, pdf=args.pdf, chapter_rows=declared_rows,
+                          ledger_checks=lambda data: _ledger_problems(layout, data)))
     return 0
 
 
@@ -77,6 +78,8 @@ def _validate(layout: Layout, args) -> int:
 
     params = resolve(layout.params_file, parse_assignments(args.param), origin="review validate")
     problems = validate_package(layout.data, declared_rows())
+    if not problems:  # the audit's own rule needs a valid package: the tier of each flagged claim
+        problems = _ledger_problems(layout, layout.data)
     if problems:
         raise DataValidationError(problems)
     package = DataPackage(layout.data)
@@ -93,6 +96,14 @@ def _validate(layout: Layout, args) -> int:
         if len(stale) > 200:
             print(f"  ... and {len(stale) - 200} more", file=sys.stderr)
     return 0
+
+
+def _ledger_problems(layout: Layout, data: Path) -> list:
+    """Rule claimMateriality (review_utils.chapters.shared.audit) at the default edition."""
+    from review_utils.chapters.shared.audit import ledger_problems
+    from review_utils.core.params import resolve
+
+    return ledger_problems(data, resolve(layout.params_file)["as_of"])
 
 
 def _params(layout: Layout, args) -> int:

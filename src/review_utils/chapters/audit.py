@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from review_utils.chapters.shared.audit import (  # noqa: F401 - used by the notebook
     ABOUT,
+    FLAGGED,
+    MATERIALITY_LABELS,
     NEARLY,
     STATUS_LABELS,
     STATUSES,
@@ -25,10 +27,12 @@ ROWS: dict[str, tuple[str, ...]] = {}
 
 # One colour per status (Okabe-Ito, readable in grey and by colour-blind readers), and hatching
 # so that the statuses stay apart in print.
-STATUS_COLOURS = {"reproduced": OKABE_ITO[2], "differs": OKABE_ITO[1], "contradicted": OKABE_ITO[5],
+STATUS_COLOURS = {"confirmed": OKABE_ITO[2], "consistent_dependent": OKABE_ITO[4], "internal_only": OKABE_ITO[0],
+                  "date_dependent": OKABE_ITO[6], "differs": OKABE_ITO[1], "contradicted": OKABE_ITO[5],
                   "not_checkable": "#BBBBBB"}
-STATUS_HATCHES = {"reproduced": "", "differs": "//", "contradicted": "xx", "not_checkable": ".."}
-FLAGGED = ("differs", "contradicted")
+STATUS_HATCHES = {"confirmed": "", "consistent_dependent": "\\\\", "internal_only": "--", "date_dependent": "++",
+                  "differs": "//", "contradicted": "xx", "not_checkable": ".."}
+TIER_ORDER = ("conclusion", "quoted_number", "wording")
 
 
 def summary(verdicts: pd.DataFrame) -> dict[str, Any]:
@@ -43,6 +47,10 @@ def summary(verdicts: pd.DataFrame) -> dict[str, Any]:
         "n_corrections": int((verdicts["correction"] != "").sum()),
         "n_counts": int((verdicts["holds_for"] != "").sum()),
         "n_internal": int(len(internal(verdicts))),
+        "n_agreeing": int(verdicts["status"].isin(("confirmed", "consistent_dependent", "internal_only")).sum()),
+        **{f"n_tier_{tier}": int((flagged["materiality"] == tier).sum()) for tier in TIER_ORDER},
+        "n_definition": int(verdicts["why"].str.startswith("every check measures something else").sum()),
+        "n_inherited": int((verdicts["inherited_from"] != "").sum()),
     }
 
 
@@ -72,7 +80,7 @@ def status_figure(table: pd.DataFrame) -> Figure:
     rows = table[table["source_id"].notna()]
     if rows.empty or int(rows["total"].sum()) == 0:
         return placeholder("No claims as of the edition date")
-    fig, ax = plt.subplots(figsize=(7.5, 1.0 + 0.6 * len(rows)))
+    fig, ax = plt.subplots(figsize=(7.5, 1.8 + 0.6 * len(rows)))
     labels = list(rows["document"])[::-1]
     left = [0] * len(rows)
     for status in STATUSES:
@@ -84,7 +92,7 @@ def status_figure(table: pd.DataFrame) -> Figure:
                 ax.text(start + width / 2, y, str(width), ha="center", va="center", fontsize=8)
         left = [a + b for a, b in zip(left, values)]
     ax.set_xlabel("claims")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25 if len(rows) > 2 else -0.45), ncol=2, frameon=False,
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22 if len(rows) > 2 else -0.45), ncol=3, frameon=False,
               fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
@@ -92,10 +100,46 @@ def status_figure(table: pd.DataFrame) -> Figure:
 
 
 def flagged(verdicts: pd.DataFrame) -> pd.DataFrame:
-    """Claims that differ or are contradicted, contradicted first, then by id."""
+    """Claims that differ or are contradicted: by materiality tier (conclusion first), then
+    contradicted before differing, then by id."""
     part = verdicts[verdicts["status"].isin(FLAGGED)].copy()
-    part["_order"] = part["status"].map({"contradicted": 0, "differs": 1})
-    return part.sort_values(["_order", "claim_id"]).drop(columns="_order").reset_index(drop=True)
+    part["_tier"] = part["materiality"].map({t: i for i, t in enumerate(TIER_ORDER)}).fillna(len(TIER_ORDER))
+    part["_order"] = part["status"].map({s: i for i, s in enumerate(FLAGGED)})
+    return part.sort_values(["_tier", "_order", "claim_id"]).drop(columns=["_tier", "_order"]).reset_index(drop=True)
+
+
+def errors_box(verdicts: pd.DataFrame, titles: dict[str, str] | None = None) -> str:
+    """The chapter's opening box: the flagged claims that change a conclusion or a number a
+    reader would quote, one plain line each (what the document says, what the evidence says),
+    and how many more are rounding or wording. Data text is escaped; sources are cited."""
+    part = flagged(verdicts)
+    serious = part[part["materiality"].isin(TIER_ORDER[:2])]
+    minor = int((part["materiality"] == "wording").sum())
+    lines = ["```{admonition} The errors that matter", ":class: important", ""]
+    if serious.empty:
+        lines.append("No claim that differs or is contradicted changes a conclusion or a number a reader would quote.")
+    for tier in TIER_ORDER[:2]:
+        rows = serious[serious["materiality"] == tier]
+        if rows.empty:
+            continue
+        lines.append(f"**{markup.escape(MATERIALITY_LABELS[tier].capitalize())}:**")
+        lines.append("")
+        for _, row in rows.iterrows():
+            doc = (titles or {}).get(row["source_id"], row["source_id"])
+            cell = row["evidence_source_id"]
+            others = [s.strip() for s in cell.split(";") if s.strip()] if isinstance(cell, str) else []
+            text = (f"- {markup.escape(doc)} {markup.cite([row['source_id']])}: {markup.escape(row['quantity'])}, "
+                    f"stated as {markup.escape(row['stated'])}; {markup.escape(row['status_label'])}")
+            if row["difference"]:
+                text += f" ({markup.escape(row['difference'])})"
+            text += f" {markup.cite(others)}." if others else "."
+            lines.append(text)
+        lines.append("")
+    if minor:
+        lines.append(f"{markup.escape(minor)} further flagged claim{'s differ' if minor != 1 else ' differs'} only in "
+                     "rounding or wording; all are listed, with the evidence, further down.")
+    lines.append("```")
+    return "\n".join(lines)
 
 
 def notes_markdown(verdicts: pd.DataFrame) -> str:
@@ -109,9 +153,10 @@ def notes_markdown(verdicts: pd.DataFrame) -> str:
         cited = markup.cite([row["source_id"]])
         cell = row["evidence_source_id"]
         others = [] if not isinstance(cell, str) else [s.strip() for s in cell.split(";") if s.strip()]
-        text = (f"- **{markup.escape(row['claim_id'])}, {markup.escape(row['status_label'])}.** "
+        tier = f" ({markup.escape(row['materiality_label'])})" if row["materiality_label"] else ""
+        text = (f"- **{markup.escape(row['claim_id'])}, {markup.escape(row['status_label'])}**{tier}. "
                 f"{markup.escape(row['quantity'])}: stated as {markup.escape(row['stated'])} {cited}. "
-                f"Evidence: {markup.escape(row['evidence'])}")
+                f"Why: {markup.escape(row['why'])}. Evidence: {markup.escape(row['evidence'])}")
         text += f" {markup.cite(others)}." if others else "."
         if row["difference"]:
             text += f" Gap: {markup.escape(row['difference'])}."
@@ -132,6 +177,11 @@ def internal(verdicts: pd.DataFrame) -> pd.DataFrame:
     return verdicts[verdicts["internal"]].reset_index(drop=True)
 
 
+def not_comparable(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """Claims whose every check measures something else (another endpoint, population or scope)."""
+    return verdicts[verdicts["why"].str.startswith("every check measures something else")].reset_index(drop=True)
+
+
 def dated_counts(verdicts: pd.DataFrame) -> pd.DataFrame:
     """Counts recounted from the approvals table, with the date each holds for."""
     return verdicts[verdicts["holds_for"] != ""].reset_index(drop=True)
@@ -148,7 +198,7 @@ def ledger_view(verdicts: pd.DataFrame) -> pd.DataFrame:
             if row["evidence"]:
                 text = f"{row['evidence']}. {text}"
         else:
-            text = row["evidence"]
+            text = f"{row['why'][:1].upper()}{row['why'][1:]}. {row['evidence']}" if row["evidence"] else row["why"]
             if row["difference"]:
                 text += f". Gap: {row['difference']}"
         shown.append(text)

@@ -8,6 +8,18 @@ An ``evidence`` cell holds items separated by ``;``:
 - ``calc EXPRESSION``: arithmetic (+ - * / and brackets) on cells written ``{resource:key.column}``;
 - ``count products|indications FIELD=V|V, ...``: approvals recounted on the claim's date.
 
+A ``calc`` or ``count`` item may end in ``as MEASURE @ POPULATION`` to say what it measures when
+that is not what the claim measures (a worked example's share against a programme's maximum);
+without it, it measures what the claim does (a recount measures approved products or indications).
+Any item may start with ``context`` to be shown beside the claim without counting: it is meant
+for evidence that measures something else, and validation requires exactly that.
+
+Definitions (what a claim or an item measures) are data: a claim's ``measure`` and ``population``
+columns; for a ``row`` item, its entry in ``data/evidence_rows.csv`` or, for efficacy rows, the
+row's own ``endpoint`` and ``disease``; for a ``claim`` item, the other claim's columns.
+``data/evidence_rows.csv`` also records a row whose value was inferred from a claim
+(``inferred_from_claim``): it can never be evidence for that claim.
+
 The audit's status rules, which evaluate these items, live with the chapters
 (:mod:`review_utils.chapters.shared.audit`); this module only parses and checks them.
 """
@@ -19,7 +31,7 @@ import datetime as dt
 import operator
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from review_utils.core.errors import Problem, ReviewError
@@ -33,7 +45,10 @@ VALUE_COLUMNS = ("value", "value_low", "value_high", "qualifier")
 UNIT_COLUMN = {"prices": "currency"}
 COUNT_RESOURCES = ("pipeline_stages", "ind_reviews")  # a bare count column, unit "count"
 RESOURCES_NEEDED = ("claims", "sources", "products", "approvals", "findings", "efficacy", "prices",
-                    "reimbursement", "market_figures", "pipeline_stages", "ind_reviews", "policy_events")
+                    "reimbursement", "market_figures", "pipeline_stages", "ind_reviews", "policy_events",
+                    "evidence_rows")
+DEFINITION_COLUMNS = {"efficacy": ("endpoint", "disease"), "claims": ("measure", "population")}
+RECOUNT_MEASURES = {"products": "approved products", "indications": "approved indications"}
 
 _REF = re.compile(r"\{([a-z_]+):([^{}.]+)\.([a-z_]+)\}")
 
@@ -62,6 +77,26 @@ class Item:
     claim_id: str = ""
     unit: str = ""  # count: products | indications
     filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    definition: Definition | None = None  # 'as MEASURE @ POPULATION' of a calc or count
+    context: bool = False  # shown beside the claim, never counted (measures something else)
+
+
+@dataclass(frozen=True)
+class Definition:
+    """What a claim or an evidence item measures: the quantity and whom or what it is about."""
+
+    measure: str
+    population: str
+
+    def matches(self, other: Definition) -> bool:
+        return _norm(self.measure) == _norm(other.measure) and _norm(self.population) == _norm(other.population)
+
+    def __str__(self) -> str:
+        return f"{self.measure} ({self.population})"
+
+
+def _norm(text: str) -> str:
+    return " ".join(str(text).split()).casefold()
 
 
 def parse_evidence(text: str | None) -> list[Item]:
@@ -70,36 +105,61 @@ def parse_evidence(text: str | None) -> list[Item]:
     if _missing(text):
         return items
     for part in (p.strip() for p in str(text).split(";")):
-        if not part:
-            continue
-        kind, _, rest = part.partition(" ")
-        rest = rest.strip()
-        if kind == "row":
-            items.append(Item("row", part, refs=(_parse_ref(rest, part),)))
-        elif kind == "claim":
-            if not re.fullmatch(r"C[0-9]{3}[a-z]?", rest):
-                raise EvidenceError(f"{part!r}: a claim item names one claim id, e.g. 'claim C027'")
-            items.append(Item("claim", part, claim_id=rest))
-        elif kind == "calc":
-            refs = tuple(Ref(*m.groups()) for m in _REF.finditer(rest))
-            if not refs:
-                raise EvidenceError(f"{part!r}: a calc item needs at least one cell, written {{resource:key.column}}")
-            _check_arithmetic(_REF.sub("1", rest), part)
-            items.append(Item("calc", part, refs=refs, expression=rest))
-        elif kind == "count":
-            what, _, spec = rest.partition(" ")
-            if what not in ("products", "indications"):
-                raise EvidenceError(f"{part!r}: write 'count products ...' or 'count indications ...'")
-            filters = []
-            for clause in (c.strip() for c in spec.split(",") if c.strip()):
-                name, eq, values = clause.partition("=")
-                if not eq or not name.strip() or not values.strip():
-                    raise EvidenceError(f"{part!r}: each filter is FIELD=VALUE or FIELD=VALUE|VALUE, got {clause!r}")
-                filters.append((name.strip(), tuple(v.strip() for v in values.split("|"))))
-            items.append(Item("count", part, unit=what, filters=tuple(filters)))
-        else:
-            raise EvidenceError(f"{part!r}: an evidence item starts with row, claim, calc or count")
+        if part:
+            items.append(_parse_item(part))
     return items
+
+
+def _parse_item(part: str) -> Item:
+    body, context = part, False
+    if body.startswith("context "):
+        body, context = body[len("context "):].strip(), True
+    body, definition = _split_definition(body, part)
+    item = _parse_plain(body)
+    if definition is not None and item.kind not in ("calc", "count"):
+        raise EvidenceError(f"{part!r}: only a calc or count item says what it measures with 'as'; a row or claim "
+                            "item measures what its row says (data/evidence_rows.csv, or the claim's own columns)")
+    return replace(item, text=part, definition=definition, context=context)
+
+
+def _split_definition(body: str, part: str) -> tuple[str, Definition | None]:
+    head, sep, tail = body.rpartition(" as ")
+    if not sep:
+        return body, None
+    measure, at, population = tail.partition(" @ ")
+    if not at or not measure.strip() or not population.strip():
+        raise EvidenceError(f"{part!r}: write 'as MEASURE @ POPULATION' at the end, e.g. "
+                            "'as approved products @ gene therapy, China, since 2003'")
+    return head.strip(), Definition(measure.strip(), population.strip())
+
+
+def _parse_plain(part: str) -> Item:
+    kind, _, rest = part.partition(" ")
+    rest = rest.strip()
+    if kind == "row":
+        return Item("row", part, refs=(_parse_ref(rest, part),))
+    if kind == "claim":
+        if not re.fullmatch(r"C[0-9]{3}[a-z]?", rest):
+            raise EvidenceError(f"{part!r}: a claim item names one claim id, e.g. 'claim C027'")
+        return Item("claim", part, claim_id=rest)
+    if kind == "calc":
+        refs = tuple(Ref(*m.groups()) for m in _REF.finditer(rest))
+        if not refs:
+            raise EvidenceError(f"{part!r}: a calc item needs at least one cell, written {{resource:key.column}}")
+        _check_arithmetic(_REF.sub("1", rest), part)
+        return Item("calc", part, refs=refs, expression=rest)
+    if kind == "count":
+        what, _, spec = rest.partition(" ")
+        if what not in ("products", "indications"):
+            raise EvidenceError(f"{part!r}: write 'count products ...' or 'count indications ...'")
+        filters = []
+        for clause in (c.strip() for c in spec.split(",") if c.strip()):
+            name, eq, values = clause.partition("=")
+            if not eq or not name.strip() or not values.strip():
+                raise EvidenceError(f"{part!r}: each filter is FIELD=VALUE or FIELD=VALUE|VALUE, got {clause!r}")
+            filters.append((name.strip(), tuple(v.strip() for v in values.split("|"))))
+        return Item("count", part, unit=what, filters=tuple(filters))
+    raise EvidenceError(f"{part!r}: an evidence item starts with row, claim, calc or count (or 'context')")
 
 
 def _parse_ref(text: str, part: str) -> Ref:
@@ -149,6 +209,63 @@ def find_row(frames: Mapping[str, pd.DataFrame], keys: Mapping[str, list[str]], 
     return found.iloc[0] if len(found) else None
 
 
+# ----------------------------------------------------------------------------- definitions
+MATERIALITY = ("conclusion", "quoted_number", "wording")
+
+
+def claim_definition(claim: Any) -> Definition | None:
+    """What a claim measures (its ``measure`` and ``population``), or None when not given."""
+    if any(c not in claim.index or _missing(claim[c]) for c in ("measure", "population")):
+        return None
+    return Definition(str(claim["measure"]), str(claim["population"]))
+
+
+def row_entry(frames: Mapping[str, pd.DataFrame], ref: Ref) -> Any | None:
+    """The row of ``data/evidence_rows.csv`` about ``ref``'s row, if any."""
+    table = frames.get("evidence_rows")
+    if table is None or not len(table):
+        return None
+    hit = table[(table["resource"].astype(str) == ref.resource) & (table["row_key"].astype(str) == ref.key)]
+    return hit.iloc[0] if len(hit) else None
+
+
+def row_definition(frames: Mapping[str, pd.DataFrame], ref: Ref, row: Any) -> Definition | None:
+    """What a row measures: its entry in evidence_rows.csv, else its own definition columns
+    (efficacy: endpoint and disease; claims: measure and population)."""
+    entry = row_entry(frames, ref)
+    if entry is not None and not _missing(entry["measure"]) and not _missing(entry["population"]):
+        return Definition(str(entry["measure"]), str(entry["population"]))
+    columns = DEFINITION_COLUMNS.get(ref.resource)
+    if columns and all(c in row.index and not _missing(row[c]) for c in columns):
+        return Definition(str(row[columns[0]]), str(row[columns[1]]))
+    return None
+
+
+def item_definition(item: Item, claim: Any, frames: Mapping[str, pd.DataFrame],
+                    keys: Mapping[str, list[str]]) -> Definition | None:
+    """What one evidence item measures (see the module docstring); None when it is not recorded."""
+    if item.kind in ("row", "claim"):
+        ref = Ref("claims", item.claim_id) if item.kind == "claim" else item.refs[0]
+        row = find_row(frames, keys, ref)
+        return None if row is None else row_definition(frames, ref, row)
+    if item.definition is not None:
+        return item.definition
+    own = claim_definition(claim)
+    if own is None:
+        return None
+    if item.kind == "count":
+        return Definition(RECOUNT_MEASURES[item.unit], own.population)
+    return own
+
+
+def inferred_from(frames: Mapping[str, pd.DataFrame], ref: Ref) -> set[str]:
+    """The claims a row's value was inferred from (evidence_rows.csv, ``inferred_from_claim``)."""
+    entry = row_entry(frames, ref)
+    if entry is None or _missing(entry["inferred_from_claim"]):
+        return set()
+    return {c.strip() for c in str(entry["inferred_from_claim"]).split(";") if c.strip()}
+
+
 # ----------------------------------------------------------------------------- validation
 def evidence_problems(claims: pd.DataFrame, frames: Mapping[str, pd.DataFrame], keys: Mapping[str, list[str]],
                       path: str = "data/claims.csv") -> list[Problem]:
@@ -163,6 +280,9 @@ def evidence_problems(claims: pd.DataFrame, frames: Mapping[str, pd.DataFrame], 
     for index, claim in claims.iterrows():
         method, text = str(claim["check_method"]), claim["evidence"]
         has_evidence = not _missing(text) and str(text).strip() != ""
+        if "materiality" in claim.index and not _missing(claim["materiality"]) and method == "not_checkable":
+            bad(index, "materiality", claim["materiality"], "claim-materiality",
+                "a not_checkable claim is never flagged, so it takes no materiality tier; empty the cell")
         if method == "not_checkable":
             if has_evidence:
                 bad(index, "evidence", text, "claim-evidence",
@@ -180,10 +300,72 @@ def evidence_problems(claims: pd.DataFrame, frames: Mapping[str, pd.DataFrame], 
         except EvidenceError as exc:
             bad(index, "evidence", text, "claim-evidence", str(exc))
             continue
+        own = claim_definition(claim)
+        if own is None:
+            bad(index, "measure", None, "claim-definition",
+                f"claim {claim['claim_id']} has evidence but does not say what it measures: fill measure and "
+                "population, so that evidence measuring something else can be told apart")
         for item in items:
-            for message in _item_problems(item, claim, frames, keys, ids):
+            messages = _item_problems(item, claim, frames, keys, ids)
+            for message in messages:
                 bad(index, "evidence", item.text, "claim-evidence", message)
+            if messages:
+                continue
+            for rule, message in _meaning_problems(item, claim, own, frames, keys):
+                bad(index, "evidence", item.text, rule, message)
+    problems += _evidence_row_problems(claims, frames, keys)
     return problems
+
+
+def _meaning_problems(item: Item, claim: Any, own: Definition | None, frames: Mapping[str, pd.DataFrame],
+                      keys: Mapping[str, list[str]]) -> list[tuple[str, str]]:
+    """Definition mismatch and circular evidence for one item (which otherwise reads)."""
+    out = []
+    claim_id = str(claim["claim_id"])
+    for ref in item.refs:
+        if claim_id in inferred_from(frames, ref):
+            out.append(("claim-circular", f"{ref.resource}:{ref.key} was inferred from claim {claim_id} "
+                        f"(data/evidence_rows.csv, inferred_from_claim), so it cannot be evidence for claim {claim_id}; "
+                        "remove the item or check the claim another way"))
+    if own is None:
+        return out
+    theirs = item_definition(item, claim, frames, keys)
+    if theirs is None:
+        ref = item.refs[0] if item.refs else Ref("claims", item.claim_id)
+        where = (f"the measure and population of claim {item.claim_id}" if item.kind == "claim"
+                 else f"a row of data/evidence_rows.csv with resource {ref.resource} and row_key {ref.key}")
+        out.append(("claim-definition", f"claim {claim_id}: what {item.text!r} measures is not recorded; add {where}"))
+    elif not theirs.matches(own) and not item.context:
+        out.append(("claim-definition", f"claim {claim_id} measures {own}, but item {item.text!r} measures {theirs}; "
+                    "such evidence can neither confirm nor contradict the claim: start the item with 'context' to "
+                    "show it beside the claim, or choose evidence that measures the same"))
+    elif theirs.matches(own) and item.context:
+        out.append(("claim-definition", f"claim {claim_id}: item {item.text!r} is marked context but measures what "
+                    f"the claim measures ({own}); drop 'context' so that it counts"))
+    return out
+
+
+def _evidence_row_problems(claims: pd.DataFrame, frames: Mapping[str, pd.DataFrame],
+                           keys: Mapping[str, list[str]]) -> list[Problem]:
+    """Each row of data/evidence_rows.csv names an existing row, and existing claims."""
+    table = frames.get("evidence_rows")
+    out: list[Problem] = []
+    if table is None:
+        return out
+    ids = set(claims["claim_id"].astype(str))
+    path = "data/evidence_rows.csv"
+    for index, entry in table.iterrows():
+        ref = Ref(str(entry["resource"]), str(entry["row_key"]))
+        if ref.resource not in frames or ref.resource not in keys:
+            out.append(Problem(path, int(index) + 2, "resource", ref.resource, "evidence-row",
+                               f"{ref.resource!r} is not a resource the audit reads ({', '.join(RESOURCES_NEEDED)})"))
+        elif find_row(frames, keys, ref) is None:
+            out.append(Problem(path, int(index) + 2, "row_key", ref.key, "evidence-row",
+                               f"no row {ref.key!r} in {ref.resource} (key: {'/'.join(keys[ref.resource])})"))
+        for claim_id in sorted(inferred_from(frames, ref) - ids) if ref.resource in keys else ():
+            out.append(Problem(path, int(index) + 2, "inferred_from_claim", claim_id, "evidence-row",
+                               f"claim {claim_id} is not in claims.csv"))
+    return out
 
 
 def _item_problems(item: Item, claim: Any, frames: Mapping[str, pd.DataFrame], keys: Mapping[str, list[str]],

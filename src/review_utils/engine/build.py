@@ -56,6 +56,9 @@ class Options:
     # chapter -> resource -> ids the chapter names, for validation (rule chapterRows); a callable,
     # so that chapters are imported only when the data has to be validated at all
     chapter_rows: Callable[[], Mapping[str, Mapping[str, tuple[str, ...]]]] | None = None
+    # rules that need the chapters' code on a valid package (the audit's claimMateriality): a
+    # callable from the data folder to its problems, passed in by the command line
+    ledger_checks: Callable[[Path], list[Any]] | None = None
 
 
 @dataclass
@@ -87,6 +90,12 @@ class Builder:
             return
         self.progress.step("validating data/")
         check_package(self.layout.data, self.options.chapter_rows() if self.options.chapter_rows else None)
+        if self.options.ledger_checks is not None:
+            from review_utils.core.errors import DataValidationError
+
+            problems = self.options.ledger_checks(self.layout.data)
+            if problems:
+                raise DataValidationError(problems)
         self.state.validated = fingerprint
         self.state.save(self.state_file)
 

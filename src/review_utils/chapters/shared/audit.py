@@ -18,18 +18,51 @@ items separated by ``;``:
 ``count products|indications FIELD=VALUE|VALUE, ...``
     a recount of the approvals table (joined with products) on the date the claim holds for.
 
+What each claim and each item measures is data (see :mod:`review_utils.data.evidence`): an item
+that measures something else (another endpoint, population, scope or kind of day) is shown but
+neither confirms nor contradicts. A row inferred from a claim is never evidence for it (validation
+refuses it; a recount leaves such a row out and says so).
+
+Each usable item is tied to the claim's document in one of three ways, read from ``sources.csv``
+(``derives_from``, followed transitively: a derives from b derives from c): the **same** document
+(a restatement, or arithmetic on the document's own figures); a **dependent** source (one derives
+from the other, or both derive from a common origin); an **independent** source. A calculation
+or recount is as independent as the least independent document whose figures it uses.
+
 The status of a claim follows these rules, in this order (:func:`status_of`):
 
 ``not_checkable``
-    the ledger says so (and the ``needed`` column says what data would settle it), or no evidence
-    item is known by the edition date;
+    the ledger says so (``needed`` says what data would settle it), or no item is usable: none is
+    known by the edition date, or every one measures something else (``why`` says which);
 ``contradicted``
-    a value stated by *another source* disagrees with the claim;
+    a value stated by an *independent* source disagrees;
 ``differs``
-    a value recomputed or recounted from the data, or the same document's own figure elsewhere,
-    disagrees;
-``reproduced``
-    every usable item agrees.
+    any other disagreement: a recomputation or recount, the same document's own figure, or a
+    dependent source;
+``date_dependent`` (shown as "differs (date-dependent)")
+    an undated count that is true at one end of the period its document can date from and false
+    at the other (both counts are shown);
+``confirmed``
+    every usable item agrees and one of them is independent;
+``consistent_dependent``
+    every usable item agrees, the best of them only from a dependent source;
+``internal_only``
+    every usable item agrees, all from the same document.
+
+An undated claim is checked at the earliest and the latest date its document can have: its
+source's ``published`` date read with its ``date_precision`` (a document published in 2025 spans
+that year); an undated document can be no earlier than the latest period its own dated claims
+refer to, and no later than the edition.
+
+Propagation: a claim checked through another claim (a ``claim`` item) takes the weaker of its own
+status and that claim's, in the order of :data:`STRENGTH` (not checkable adds nothing and weakens
+nothing). The rule is applied until nothing changes, so chains and cycles settle.
+
+Materiality: every claim that differs or is contradicted carries a tier in ``claims.csv``
+(``materiality``): ``conclusion`` (changes a conclusion a reader would draw), ``quoted_number``
+(changes a number a reader would quote) or ``wording`` (rounding or wording). ``review validate``
+reports a flagged claim without a tier and a tier on a claim that is not flagged
+(:func:`materiality_problems`).
 
 Agreement (:func:`agrees`): the stated value is read as the interval its wording allows, widened by
 half a unit of its last stated digit ("28 %" covers 27.5 to 28.5, "41.7 %" covers 41.65 to 41.75);
@@ -49,9 +82,15 @@ from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from review_utils.core.errors import Problem
 from review_utils.data.evidence import (  # noqa: F401 - the grammar is part of the audit's API
     _REF,
     COUNT_RESOURCES,
+    MATERIALITY,
+    Definition,
+    claim_definition,
+    inferred_from,
+    item_definition,
     RESOURCES_NEEDED,
     UNIT_COLUMN,
     VALUE_COLUMNS,
@@ -69,13 +108,23 @@ from review_utils.render.text import amount, stated
 if TYPE_CHECKING:
     import pandas as pd
 
-STATUSES = ("reproduced", "differs", "contradicted", "not_checkable")
+STATUSES = ("confirmed", "consistent_dependent", "internal_only", "date_dependent", "differs", "contradicted",
+            "not_checkable")
 STATUS_LABELS = {
-    "reproduced": "reproduced",
+    "confirmed": "confirmed independently",
+    "consistent_dependent": "consistent with a dependent source",
+    "internal_only": "internally consistent only",
+    "date_dependent": "differs (date-dependent)",
     "differs": "differs",
-    "contradicted": "contradicted by another source",
-    "not_checkable": "not checkable from available data",
+    "contradicted": "contradicted by an independent source",
+    "not_checkable": "not checkable",
 }
+# weakest first: a claim checked through another claim takes the weaker of the two
+STRENGTH = ("contradicted", "differs", "date_dependent", "internal_only", "consistent_dependent", "confirmed")
+FLAGGED = ("contradicted", "differs", "date_dependent")
+MATERIALITY_LABELS = {"conclusion": "changes a conclusion", "quoted_number": "changes a number a reader would quote",
+                      "wording": "rounding or wording"}
+TIES = ("same", "dependent", "independent")  # weakest first
 ABOUT = 0.10   # "about 2000" accepts 1800-2200: round figures in news copy, not measurements
 NEARLY = 0.10  # "nearly 60" accepts 54-60: just under the figure, never above it
 
@@ -220,6 +269,15 @@ class Tables:
         sources = self.everything["sources"]
         return dict(zip(sources["source_id"], sources["published"]))
 
+    @cached_property
+    def derives(self) -> dict[str, tuple[str, ...]]:
+        """source -> the sources it derives from (``derives_from`` of sources.csv)."""
+        sources = self.everything["sources"]
+        if "derives_from" not in sources.columns:
+            return {}
+        return {str(s): tuple(p.strip() for p in str(d).split(";") if p.strip())
+                for s, d in zip(sources["source_id"], sources["derives_from"]) if not _missing(d)}
+
 
 def load_tables(load: Callable[[str], pd.DataFrame], load_whole: Callable[[str], pd.DataFrame],
                 keys: Mapping[str, list[str]], edition: dt.date) -> Tables:
@@ -231,49 +289,79 @@ def _num(value: Any) -> float | None:
     return None if _missing(value) else float(value)
 
 
-# ----------------------------------------------------------------------------- evaluating
-@dataclass
-class Finding:
-    """What one evidence item says about a claim."""
-
-    item: Item
-    relation: str  # other_source | same_source | recomputed | recounted | unavailable
-    text: str
-    sources: tuple[str, ...] = ()
-    interval: Interval | None = None  # what the evidence allows, rounding included
-    bounds: Interval | None = None  # the same before rounding, for the size of a gap
-    point: float | None = None  # the single number it states, if it states one
-    agrees: bool | None = None
-    gap: float = 0.0
+# ----------------------------------------------------------------------------- dependence
+def lineage(source_id: str, derives: Mapping[str, tuple[str, ...]]) -> set[str]:
+    """A source and every source it derives from, transitively (cycles are harmless)."""
+    seen, todo = set(), [source_id]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        todo.extend(derives.get(current, ()))
+    return seen
 
 
-@dataclass
-class Verdict:
-    claim_id: str
-    status: str
-    findings: list[Finding] = field(default_factory=list)
-    count_date: str = ""
-    difference: str = ""
-
-    @property
-    def label(self) -> str:
-        return STATUS_LABELS[self.status]
+def tie(document: str, other: str, derives: Mapping[str, tuple[str, ...]]) -> str:
+    """How ``other`` stands to the claim's ``document``: same, dependent (one derives from the
+    other, or both from a common origin) or independent."""
+    if other == document:
+        return "same"
+    return "dependent" if lineage(document, derives) & lineage(other, derives) else "independent"
 
 
-def status_of(check_method: str, findings: list[Finding]) -> str:
-    """The rules of the module docstring, in order."""
-    usable = [f for f in findings if f.relation != "unavailable"]
-    if check_method == "not_checkable" or not usable:
-        return "not_checkable"
-    if any(f.relation == "other_source" and not f.agrees for f in usable):
-        return "contradicted"
-    if any(not f.agrees for f in usable):
-        return "differs"
-    return "reproduced"
+def weakest_tie(document: str, others: Any, derives: Mapping[str, tuple[str, ...]]) -> str:
+    ties = [tie(document, o, derives) for o in others]
+    return min(ties, key=TIES.index) if ties else "independent"
+
+
+# ----------------------------------------------------------------------------- dating
+def period(when: Any, precision: str | None) -> tuple[Any, Any]:
+    """The first and last day a date of a given precision may stand for. A source's ``published``
+    holds the first day of its month or year; a claim's ``claim_date`` the last (a cut-off)."""
+    import pandas as pd
+
+    day = pd.Timestamp(when)
+    if precision == "year":
+        return pd.Timestamp(day.year, 1, 1), pd.Timestamp(day.year, 12, 31)
+    if precision == "quarter":
+        first = pd.Timestamp(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+        return first, first + pd.offsets.QuarterEnd(0)
+    if precision == "month":
+        first = pd.Timestamp(day.year, day.month, 1)
+        return first, first + pd.offsets.MonthEnd(0)
+    return day, day
+
+
+def document_window(source_id: str, tables: Tables) -> tuple[Any | None, Any | None, str]:
+    """The earliest and latest date a document can have, and why (see the module docstring)."""
+    import pandas as pd
+
+    sources = tables.everything["sources"].set_index("source_id")
+    edition = pd.Timestamp(tables.edition)
+    if source_id in sources.index and not _missing(sources.at[source_id, "published"]):
+        precision = sources.at[source_id, "date_precision"]
+        precision = None if _missing(precision) else str(precision)
+        first, last = period(sources.at[source_id, "published"], precision)
+        basis = "its publication date" if first == last else f"published {precision_words(first, precision)}"
+        return first, min(last, edition), basis
+    claims = tables.everything["claims"]
+    own = claims[(claims["source_id"] == source_id) & claims["claim_date"].notna()]
+    starts = [(period(row["claim_date"], row["date_precision"])[0], row["claim_id"]) for _, row in own.iterrows()
+              if row["date_precision"] != "not_later_than"]
+    if not starts:
+        return None, edition, "an undated document"
+    first, by = max(starts, key=lambda pair: (pair[0], pair[1]))
+    return first, edition, f"an undated document, no earlier than what its claim {by} refers to, at the latest the edition"
+
+
+def precision_words(first: Any, precision: str | None) -> str:
+    return {"year": f"in {first:%Y}", "month": f"in {first:%B %Y}", "quarter": f"in {first:%Y} Q{(first.month - 1) // 3 + 1}"}.get(
+        precision or "", f"on {first:%Y-%m-%d}")
 
 
 def count_date(claim: Any, published: Mapping[str, Any]) -> tuple[Any | None, str]:
-    """The date a count claim holds for, and why: the claim's own date, else its source's."""
+    """The date a dated claim holds for, and why (undated claims: :func:`document_window`)."""
     import pandas as pd
 
     if not _missing(claim["claim_date"]):
@@ -286,8 +374,106 @@ def count_date(claim: Any, published: Mapping[str, Any]) -> tuple[Any | None, st
     return None, "undated claim from an undated source"
 
 
+# ----------------------------------------------------------------------------- evaluating
+@dataclass
+class Finding:
+    """What one evidence item says about a claim."""
+
+    item: Item
+    relation: str  # stated | recomputed | recounted | unavailable
+    text: str
+    sources: tuple[str, ...] = ()
+    tie: str = "independent"  # same | dependent | independent, against the claim's document
+    interval: Interval | None = None  # what the evidence allows, rounding included
+    bounds: Interval | None = None  # the same before rounding, for the size of a gap
+    point: float | None = None  # the single number it states, if it states one
+    agrees: bool | None = None
+    gap: float = 0.0
+    definition: Definition | None = None
+    matches: bool = True  # measures what the claim measures
+    date_dependent: bool = False  # an undated count, true at one end of its document's dates only
+
+    @property
+    def usable(self) -> bool:
+        return self.relation != "unavailable" and self.matches and not self.item.context and self.agrees is not None
+
+
+@dataclass
+class Verdict:
+    claim_id: str
+    status: str
+    findings: list[Finding] = field(default_factory=list)
+    count_date: str = ""
+    difference: str = ""
+    why: str = ""
+    inherited_from: str = ""
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+def status_of(check_method: str, findings: list[Finding]) -> str:
+    """The rules of the module docstring, in order (before propagation)."""
+    usable = [f for f in findings if f.usable]
+    if check_method == "not_checkable" or not usable:
+        return "not_checkable"
+    if any(f.relation == "stated" and f.tie == "independent" and not f.agrees for f in usable):
+        return "contradicted"
+    if any(not f.agrees and not f.date_dependent for f in usable):
+        return "differs"
+    if any(f.date_dependent for f in usable):
+        return "date_dependent"
+    best = max((f.tie for f in usable), key=TIES.index)
+    return {"independent": "confirmed", "dependent": "consistent_dependent", "same": "internal_only"}[best]
+
+
+def weaker(a: str, b: str) -> str:
+    """The weaker of two statuses; not checkable weakens nothing."""
+    if a == "not_checkable":
+        return b
+    if b == "not_checkable":
+        return a
+    return min(a, b, key=STRENGTH.index)
+
+
+def _why(claim: Any, verdict: Verdict, own: Definition | None) -> str:
+    usable = [f for f in verdict.findings if f.usable]
+    status = verdict.status
+    names = lambda fs: ", ".join(sorted({s for f in fs for s in f.sources})) or "the data"  # noqa: E731
+    if status == "not_checkable":
+        if str(claim["check_method"]) == "not_checkable":
+            return "the data needed are not available"
+        other = [f for f in verdict.findings if f.relation != "unavailable" and not f.matches]
+        if other:
+            return "every check measures something else: " + "; ".join(
+                f"{f.item.text.removeprefix('context ')} measures {f.definition}" for f in other) + (
+                f", the claim {own}" if own else "")
+        if verdict.findings:
+            return "no check is known by the edition date"
+        return "no check"
+    if verdict.inherited_from:
+        return f"takes the status of claim {verdict.inherited_from}, through which it is checked"
+    if status == "contradicted":
+        return "an independent source disagrees: " + names([f for f in usable if f.relation == "stated"
+                                                            and f.tie == "independent" and not f.agrees])
+    if status == "date_dependent":
+        return "; ".join(f.text for f in usable if f.date_dependent)
+    if status == "differs":
+        kinds = {f.tie if f.relation == "stated" else f.relation for f in usable if not f.agrees}
+        words = {"same": "the document's own figure", "dependent": "a dependent source",
+                 "recomputed": "a recomputation", "recounted": "a recount"}
+        return "disagrees with " + " and ".join(words.get(k, k) for k in sorted(kinds))
+    if status == "confirmed":
+        return "agrees with " + names([f for f in usable if f.tie == "independent"]) + ", independent of the document"
+    if status == "consistent_dependent":
+        return "agrees only with " + names(usable) + ", which share an origin with the document"
+    return "agrees only with the document's own figures or arithmetic"
+
+
 def check_claim(claim: Any, tables: Tables) -> Verdict:
-    """Evaluate every evidence item of one claim (a row of claims) and give it a status."""
+    """Evaluate every evidence item of one claim (a row of claims) and give it a status (before
+    propagation through claim items, which :func:`audit` applies)."""
     unit = str(claim["unit"])
     wording = (_num(claim["stated_value"]), _num(claim["value_low"]), _num(claim["value_high"]),
                None if _missing(claim["qualifier"]) else str(claim["qualifier"]))
@@ -295,26 +481,36 @@ def check_claim(claim: Any, tables: Tables) -> Verdict:
     stated_point = wording[0] if wording[3] != "range" else None
     when, basis = count_date(claim, tables.published)
     verdict = Verdict(str(claim["claim_id"]), "not_checkable")
-    if when is not None:
+    own = claim_definition(claim)
+    dated = not _missing(claim["claim_date"])
+    window = None if dated else document_window(str(claim["source_id"]), tables)
+    if dated:
         verdict.count_date = f"{when:%Y-%m-%d} ({basis})"
+    elif window[0] is not None and window[0] == window[1]:
+        verdict.count_date = f"{window[0]:%Y-%m-%d} ({window[2]})"
+    elif window[0] is not None:
+        verdict.count_date = f"{window[0]:%Y-%m-%d} to {window[1]:%Y-%m-%d} ({window[2]})"
     else:
-        verdict.count_date = basis
+        verdict.count_date = window[2]
     for item in parse_evidence(claim["evidence"]):
         if item.kind in ("row", "claim"):
             finding = _stated_elsewhere(item, claim, unit, tables)
         elif item.kind == "calc":
-            finding = _recomputed(item, unit, tables)
+            finding = _recomputed(item, claim, unit, tables)
         else:
-            finding = _recounted(item, claim, when, tables)
-        if finding.interval is not None:
+            finding = _recounted(item, claim, when if dated else None, window, stated, tables)
+        if finding.relation != "unavailable":
+            finding.definition = item_definition(item, claim, tables.frames, tables.keys)
+            finding.matches = own is not None and finding.definition is not None and finding.definition.matches(own)
+        if finding.interval is not None and finding.agrees is None:
             finding.agrees = agrees(stated, finding.interval)
-            if not finding.agrees:
-                finding.gap = gap(nominal(*wording), stated_point, finding.bounds or finding.interval, finding.point)
+        if finding.agrees is False:
+            finding.gap = gap(nominal(*wording), stated_point, finding.bounds or finding.interval, finding.point)
         verdict.findings.append(finding)
     verdict.status = status_of(str(claim["check_method"]), verdict.findings)
     verdict.difference = "; ".join(
         f"{gap_words(f.gap, unit, stated_point)} ({f.text.split(':')[0]})" for f in verdict.findings
-        if f.agrees is False)
+        if f.agrees is False and f.usable)
     return verdict
 
 
@@ -327,10 +523,10 @@ def _stated_elsewhere(item: Item, claim: Any, unit: str, tables: Tables) -> Find
     if row is None:
         return Finding(item, "unavailable", f"{ref}: not known by the edition date")
     source = str(row["source_id"])
-    relation = "same_source" if source == claim["source_id"] else "other_source"
     where = f"{source} {ref.key}" + (f" ({row['locator']})" if "locator" in row and not _missing(row["locator"]) else "")
     interval, bounds, point, shown = _row_value(ref, row, unit)
-    return Finding(item, relation, f"{where}: {shown}", sources=(source,), interval=interval, bounds=bounds,
+    return Finding(item, "stated", f"{where}: {shown}", sources=(source,),
+                   tie=tie(str(claim["source_id"]), source, tables.derives), interval=interval, bounds=bounds,
                    point=point)
 
 
@@ -361,7 +557,7 @@ def _row_value(ref: Ref, row: Any, unit: str) -> tuple[Interval, Interval, float
             worded(value, low, high, qualifier, unit))
 
 
-def _recomputed(item: Item, unit: str, tables: Tables) -> Finding:
+def _recomputed(item: Item, claim: Any, unit: str, tables: Tables) -> Finding:
     values: dict[str, float] = {}
     sources = []
     for ref in item.refs:
@@ -378,48 +574,104 @@ def _recomputed(item: Item, unit: str, tables: Tables) -> Finding:
     shown = _REF.sub(lambda m: amount(values[f"{m.group(1)}:{m.group(2)}.{m.group(3)}"], "count"), item.expression)
     shown = shown.replace("*", "×").replace("/", "÷")
     return Finding(item, "recomputed", f"recomputed {shown} = {amount(result, unit)}",
-                   sources=tuple(sorted(set(sources))), interval=Interval(result, result), point=result)
+                   sources=tuple(sorted(set(sources))), tie=weakest_tie(str(claim["source_id"]), set(sources), tables.derives),
+                   interval=Interval(result, result), point=result)
 
 
-def _recounted(item: Item, claim: Any, when: Any, tables: Tables) -> Finding:
+def _recounted(item: Item, claim: Any, when: Any, window: tuple[Any, Any, str] | None, stated: Interval,
+               tables: Tables) -> Finding:
+    """A recount on the claim's date (``when``), or, for an undated claim, at both ends of its
+    document's ``window``. Rows inferred from this very claim are left out."""
     import pandas as pd
 
     from review_utils.chapters.shared.approved import count_as_of, matching_spans
 
+    claim_id = str(claim["claim_id"])
     table = tables.approved
+    circular = sorted(r for r in table["approval_id"].astype(str) if claim_id in inferred_from(tables.frames, Ref("approvals", r)))
+    if circular:
+        table = table[~table["approval_id"].astype(str).isin(circular)]
     selector = {name: values for name, values in item.filters}
     what = item.unit + (f" ({'; '.join(f'{n} ' + ' or '.join(v) for n, v in item.filters)})" if item.filters else "")
+    left_out = (f"; {', '.join(circular)} left out, {'its' if len(circular) == 1 else 'their'} date inferred from "
+                f"this claim" if circular else "")
     edition = pd.Timestamp(tables.edition)
     target = _num(claim["stated_value"])
     spans = matching_spans(table, target, edition, unit=item.unit, **selector) if target is not None else []
     held = "; ".join(f"{a:%Y-%m-%d} to {b:%Y-%m-%d}" for a, b in spans) or "at no date up to the edition"
-    sources = tuple(sorted(set(table["source_id"].dropna().astype(str))))
-    if when is None:
-        # an undated count from an undated document: it holds if it ever held up to the edition
-        text = f"recount of {what}: the stated number held {held}"
-        point = target if spans else count_as_of(table, edition, unit=item.unit, **selector)
-        return Finding(item, "recounted", text, sources=sources, interval=Interval(point, point), point=point)
-    count = count_as_of(table, min(pd.Timestamp(when), edition), unit=item.unit, **selector)
-    text = f"recount of {what} approved by {pd.Timestamp(when):%Y-%m-%d}: {count} (the stated number held {held})"
-    return Finding(item, "recounted", text, sources=sources, interval=Interval(count, count), point=count)
+    document = str(claim["source_id"])
+
+    def counted(day: Any) -> tuple[int, tuple[str, ...]]:
+        rows = table[table["approval_date"] <= pd.Timestamp(day)]
+        for column, wanted in selector.items():
+            rows = rows[rows[column].isin(list(wanted))]
+        return (count_as_of(table, day, unit=item.unit, **selector),
+                tuple(sorted(set(rows["source_id"].dropna().astype(str)))))
+
+    if when is not None:
+        count, sources = counted(min(pd.Timestamp(when), edition))
+        text = (f"recount of {what} approved by {pd.Timestamp(when):%Y-%m-%d}: {count} "
+                f"(the stated number held {held}{left_out})")
+        return Finding(item, "recounted", text, sources=sources, tie=weakest_tie(document, sources, tables.derives),
+                       interval=Interval(count, count), point=count)
+    first, last, basis = window
+    if first is None:
+        return Finding(item, "unavailable", f"recount of {what}: {basis} cannot be placed in time")
+    (low, low_sources), (high, high_sources) = counted(first), counted(last)
+    sources = tuple(sorted(set(low_sources) | set(high_sources)))
+    ends = [agrees(stated, Interval(low, low)), agrees(stated, Interval(high, high))]
+    if first == last:
+        text = f"recount of {what} approved by {first:%Y-%m-%d} ({basis}): {low} (the stated number held {held}{left_out})"
+    else:
+        text = (f"recount of {what}: {low} on {first:%Y-%m-%d} and {high} on {last:%Y-%m-%d}, the earliest and latest "
+                f"dates of {basis} (the stated number held {held}{left_out})")
+    finding = Finding(item, "recounted", text, sources=sources, tie=weakest_tie(document, sources, tables.derives))
+    point = low if not ends[0] else high
+    finding.interval, finding.point = Interval(point, point), point
+    finding.agrees = all(ends)
+    finding.date_dependent = any(ends) and not all(ends)
+    return finding
 
 
 # ----------------------------------------------------------------------------- the ledger
+def propagate(verdicts: dict[str, Verdict]) -> None:
+    """A claim checked through another claim takes the weaker of the two statuses, repeated
+    until nothing changes (chains and cycles settle, since statuses only weaken)."""
+    changed = True
+    while changed:
+        changed = False
+        for verdict in verdicts.values():
+            for finding in verdict.findings:
+                other = verdicts.get(finding.item.claim_id) if finding.item.kind == "claim" and finding.usable else None
+                if other is None or verdict.status == "not_checkable":
+                    continue
+                new = weaker(verdict.status, other.status)
+                if new != verdict.status:
+                    verdict.status, verdict.inherited_from, changed = new, other.claim_id, True
+
+
 def audit(tables: Tables) -> pd.DataFrame:
     """One row per claim known by the edition date, with its status and evidence in words."""
     import pandas as pd
 
-    claims = tables.frames["claims"]
+    claims = tables.frames["claims"].sort_values("claim_id")
+    verdicts = {str(claim["claim_id"]): check_claim(claim, tables) for _, claim in claims.iterrows()}
+    propagate(verdicts)
     records = []
-    for _, claim in claims.sort_values("claim_id").iterrows():
-        verdict = check_claim(claim, tables)
+    for _, claim in claims.iterrows():
+        verdict = verdicts[str(claim["claim_id"])]
         unit = str(claim["unit"])
-        evidence_sources = sorted({s for f in verdict.findings for s in f.sources if f.relation in ("other_source", "same_source")})
+        own = claim_definition(claim)
+        verdict.why = _why(claim, verdict, own)
+        evidence_sources = sorted({s for f in verdict.findings for s in f.sources if f.relation == "stated"})
+        tier = "" if "materiality" not in claim.index or _missing(claim["materiality"]) else str(claim["materiality"])
         records.append({
             "claim_id": verdict.claim_id,
             "source_id": claim["source_id"],
             "locator": claim["locator"],
             "quantity": claim["quantity"],
+            "measure": "" if own is None else own.measure,
+            "population": "" if own is None else own.population,
             "stated": worded(_num(claim["stated_value"]), _num(claim["value_low"]), _num(claim["value_high"]),
                              None if _missing(claim["qualifier"]) else claim["qualifier"], unit),
             "stated_value": _num(claim["stated_value"]),
@@ -427,22 +679,59 @@ def audit(tables: Tables) -> pd.DataFrame:
             "check_method": str(claim["check_method"]).replace("_", " "),
             "status": verdict.status,
             "status_label": verdict.label,
-            "evidence": "; ".join(f.text for f in verdict.findings) or "",
+            "why": verdict.why,
+            "inherited_from": verdict.inherited_from,
+            "evidence": "; ".join(_shown(f) for f in verdict.findings) or "",
             "difference": verdict.difference,
             "holds_for": verdict.count_date if any(f.item.kind == "count" for f in verdict.findings) else "",
+            "date_dependent": any(f.date_dependent for f in verdict.findings if f.usable),
+            "materiality": tier if verdict.status in FLAGGED else "",
+            "materiality_label": MATERIALITY_LABELS.get(tier, "") if verdict.status in FLAGGED else "",
             "needed": "" if _missing(claim["needed"]) else str(claim["needed"]),
             "correction": "" if _missing(claim["correction"]) else str(claim["correction"]),
             "correction_source_id": None if _missing(claim["correction_source_id"]) else str(claim["correction_source_id"]),
             "evidence_source_id": "; ".join(evidence_sources) or None,
             # checked against the document itself: a restated figure, or arithmetic on its own numbers
-            "internal": any(f.relation == "same_source" or (f.relation == "recomputed" and set(f.sources) <= {claim["source_id"]})
-                            for f in verdict.findings),
+            "internal": any(f.tie == "same" and f.relation in ("stated", "recomputed") and f.usable for f in verdict.findings),
             "note": "" if _missing(claim["note"]) else str(claim["note"]),
         })
-    columns = ["claim_id", "source_id", "locator", "quantity", "stated", "stated_value", "unit", "check_method",
-               "status", "status_label", "evidence", "difference", "holds_for", "needed", "correction",
-               "correction_source_id", "evidence_source_id", "internal", "note"]
+    columns = ["claim_id", "source_id", "locator", "quantity", "measure", "population", "stated", "stated_value", "unit",
+               "check_method", "status", "status_label", "why", "inherited_from", "evidence", "difference", "holds_for",
+               "date_dependent", "materiality", "materiality_label", "needed", "correction", "correction_source_id",
+               "evidence_source_id", "internal", "note"]
     return pd.DataFrame(records, columns=columns)
+
+
+def _shown(finding: Finding) -> str:
+    """One finding in words, saying when it does not count."""
+    if finding.relation == "unavailable":
+        return finding.text
+    if not finding.matches:
+        return f"{finding.text} [measures {finding.definition or 'something not recorded'}, so it does not count]"
+    tie_words = {"same": "same document", "dependent": "dependent source"}
+    if finding.relation == "stated" and finding.tie in tie_words:
+        return f"{finding.text} [{tie_words[finding.tie]}]"
+    return finding.text
+
+
+def materiality_problems(verdicts: pd.DataFrame, claims: pd.DataFrame, path: str = "data/claims.csv") -> list[Problem]:
+    """A flagged claim without a materiality tier, or a tier on a claim that is not flagged (rule
+    ``claimMateriality``; run by ``review validate`` on the whole ledger)."""
+    out = []
+    status = dict(zip(verdicts["claim_id"], verdicts["status"]))
+    for index, claim in claims.reset_index(drop=True).iterrows():
+        claim_id = str(claim["claim_id"])
+        tier = None if "materiality" not in claim.index or _missing(claim["materiality"]) else str(claim["materiality"])
+        flagged = status.get(claim_id) in FLAGGED
+        if flagged and tier is None:
+            out.append(Problem(path, int(index) + 2, "materiality", None, "claimMateriality",
+                               f"claim {claim_id} is {STATUS_LABELS[status[claim_id]]}; give it a tier: "
+                               + ", ".join(f"{k} ({v})" for k, v in MATERIALITY_LABELS.items())))
+        elif tier is not None and not flagged and claim_id in status:
+            out.append(Problem(path, int(index) + 2, "materiality", tier, "claimMateriality",
+                               f"claim {claim_id} is {STATUS_LABELS[status[claim_id]]}, not flagged; a tier is only for "
+                               "claims that differ or are contradicted: empty the cell"))
+    return out
 
 
 def counts(verdicts: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
@@ -465,3 +754,14 @@ def for_chapter(ch: Any, as_of: Any = None) -> pd.DataFrame:
     when = ch.as_of if as_of is None else as_of
     keys = {name: ch.package.resource(name).descriptor["schema"]["primaryKey"] for name in RESOURCES_NEEDED}
     return audit(load_tables(lambda name: ch.package.load(name, as_of=when), ch.package.load, keys, when))
+
+
+def ledger_problems(data_dir: Any, edition: dt.date) -> list[Problem]:
+    """Rule ``claimMateriality`` on a valid package: the audit as of ``edition`` (the default
+    edition, in ``review validate``), and each flagged claim's tier (:func:`materiality_problems`)."""
+    from review_utils.data.package import DataPackage
+
+    package = DataPackage(data_dir)
+    keys = {name: package.resource(name).descriptor["schema"]["primaryKey"] for name in RESOURCES_NEEDED}
+    verdicts = audit(load_tables(lambda n: package.load(n, as_of=edition), package.load, keys, edition))
+    return materiality_problems(verdicts, package.load("claims"), package.resource("claims").display_path)
