@@ -167,3 +167,19 @@ def test_every_id_a_chapter_types_is_declared_in_its_rows():
         typed = set(pattern.findall(text))
         listed = {i for ids in declared[module.stem].values() for i in ids}
         assert typed <= listed, (module.stem, sorted(typed - listed))
+
+
+def test_rows_not_checked_recently_are_a_warning_naming_each_row(project):
+    """Currency is a warning: validation passes, and every stale fact row is listed."""
+    path = project / "data/prices.csv"
+    number, row = first_row(path, lambda r: r["price_id"] == "P01")
+    edit_csv(path, set_cell(number, "checked_on", "2020-01-15"))
+    result = run_review(project, "validate", "-p", "as_of=2026-11-30", "-p", "check_within_days=365")
+    assert result.returncode == 0 and "data/ is valid" in result.stdout
+    assert "review: warning: 1 fact row(s) not checked against their sources in the 365 days before 2026-11-30" in result.stderr
+    assert "  - data/prices.csv row P01: last checked 2020-01-15" in result.stderr
+    # a shorter period lists more rows; a bad parameter is an error naming it
+    shorter = run_review(project, "validate", "-p", "as_of=2030-01-01", "-p", "check_within_days=30")
+    assert shorter.returncode == 0 and "data/products.csv row axi-cel" in shorter.stderr
+    bad = run_review(project, "validate", "-p", "check_within_days=soon")
+    assert bad.returncode != 0 and "check_within_days='soon' is not a valid int" in bad.stderr
