@@ -88,6 +88,13 @@ class Chapter:
 
         return for_chapter(self)
 
+    def glue_verdicts(self, claim_ids: Any, verdicts: pd.DataFrame | None = None) -> dict[str, str]:
+        """Glue the audit's status of each claim the chapter discusses as ``verdict_<claim id>``
+        (``{glue:text}`verdict_C065```): the chapter shows the audit's verdict, never its own."""
+        from review_utils.chapters.shared.audit import glue_verdicts
+
+        return glue_verdicts(self.glue, self.verdicts() if verdicts is None else verdicts, claim_ids)
+
     # numbers in prose ----------------------------------------------------------------
     def glue(self, name: str, value: Any, fmt: str | None = None) -> str:
         """Bind ``value`` to ``name`` for ``{glue:text}`name``` in the book's prose."""
