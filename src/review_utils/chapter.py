@@ -123,7 +123,7 @@ class Chapter:
             parts.append(f"Sources: {citation}.")
         parts.append(markup.download(f"{what} data (CSV)", download_path))
         # the executed notebook that made it, beside the page (Our World in Data style)
-        parts.append(markup.download("notebook", f"{self.stem}.ipynb"))
+        parts.append(markup.download("the computation behind it (Jupyter file)", f"{self.stem}.ipynb"))
         return " ".join(parts)
 
     def table(self, frame: pd.DataFrame, *, label: str, caption: str,
