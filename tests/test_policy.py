@@ -94,7 +94,9 @@ def test_corrections_pair_seed_with_record_rows(events, monkeypatch):
 
 
 def test_record_phrase_says_when_the_record_is_missing():
-    fixes = pd.DataFrame({"seed_row": ["E17", "E21"], "record_rows": ["E14, E16", "none in this edition"]})
-    assert "(rows E14, E16)" in po.record_phrase(fixes, "E17")
+    fixes = pd.DataFrame({"seed_row": ["E17", "E21"], "record_rows": ["E14, E16", "none in this edition"],
+                          "record_says": ["2024-07-31: pilot | 2025-09-12: nationwide", ""]})
+    phrase = po.record_phrase(fixes, "E17")
+    assert "(2024-07-31: pilot | 2025-09-12: nationwide)" in phrase and "E14" not in phrase  # the record, not row ids
     assert po.record_phrase(fixes, "E21") == po.NO_RECORD
     assert po.record_phrase(fixes.iloc[0:0], "E17") == po.NO_RECORD

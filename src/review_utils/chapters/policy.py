@@ -228,9 +228,9 @@ def figure_value(market_figures: pd.DataFrame, figure_id: str, missing: str = MI
 RECORD_PHRASES = {
     "E17": ("The rule counts working days, not calendar days; it began as a pilot in Beijing and Shanghai "
              "that at first left out cell and gene therapies, and became a nationwide pathway only with a "
-             "later NMPA announcement (rows {rows})."),
+             "later NMPA announcement ({rows})."),
     "E21": ("The notice itself names fewer areas: the Beijing, Shanghai and Guangdong free-trade zones and "
-             "the Hainan free-trade port (row {rows})."),
+             "the Hainan free-trade port ({rows})."),
 }
 NO_RECORD = "No public-record row in this edition dates or checks this claim."
 
@@ -241,7 +241,7 @@ def record_phrase(fixes: pd.DataFrame, seed_id: str) -> str:
     hit = fixes[fixes["seed_row"] == seed_id]
     if hit.empty or not str(hit.iloc[0]["record_rows"]).startswith(("E", "MF", "F")):
         return NO_RECORD
-    return RECORD_PHRASES[seed_id].format(rows=hit.iloc[0]["record_rows"])
+    return RECORD_PHRASES[seed_id].format(rows=hit.iloc[0]["record_says"])
 
 
 def status_label(status: Any) -> str:

@@ -1,0 +1,270 @@
+"""Reader text of the built book: no build vocabulary, every abbreviation in the glossary, one
+verdict per claim, a key-findings box opening the chapters that have one, figures that say what
+question they answer.
+
+The checks read the *built* site, so they cover every chapter listed in ``_toc.yml`` (the review
+part; the appendices describe the build and may name it). They run on the whole book built once
+per session (the ``built`` fixture); ``REVIEW_TEST_SITE=/path/to/project`` points them at a project
+that is already built (a small book, while drafting). The scanners themselves are unit-tested on
+small inputs first, so a test here can fail for the right reason.
+
+What counts as build vocabulary (:data:`JARGON`): words that name the machinery rather than the
+subject (seed document, glued, notebook, papermill, kernel, data frame, None/NaN), the data
+package's file and column names (``data/…``, ``….csv``, ``source_id``, ``as_of``) and row ids of the
+data package (``R14``, ``RB05``, ``MF11``, ``E17``, ``C065``: a capital prefix of the package's key
+columns followed by two or three digits). Tables are not scanned: their id columns are the keys into
+the CSV downloads.
+
+What counts as an abbreviation (:func:`abbreviations`): a token with two or more capital Latin
+letters (``NMPA``, ``CAR-T``, ``CD19``, ``INDs``, ``aGVHD``). A token is defined when the glossary
+lists it, or lists its stem: the token without trailing digits, dots or a plural ``s`` (``CD19`` ->
+``CD``, ``IL-12`` -> ``IL``, ``INDs`` -> ``IND``); a hyphenated token is defined when the whole is
+listed or each part with two capitals is (``CD19-directed``). Roman numerals (``II``) are not
+abbreviations.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO
+
+# --------------------------------------------------------------------------- what is scanned
+JARGON = [
+    (re.compile(r"\bseeds?\b", re.I), "'seed' (say which document: the review, a news piece)"),
+    (re.compile(r"\bglu(e|ed|es|ing)\b", re.I), "'glue' (a build step)"),
+    (re.compile(r"\bnotebooks?\b", re.I), "'notebook' (a build file)"),
+    (re.compile(r"\bpapermill\b", re.I), "'papermill'"),
+    (re.compile(r"\bkernels?\b", re.I), "'kernel'"),
+    (re.compile(r"\bdata ?frames?\b", re.I), "'data frame'"),
+    (re.compile(r"\b(None|NaN|nan)\b"), "a Python missing value"),
+    (re.compile(r"\bdata/\w"), "a file path in data/"),
+    (re.compile(r"\w\.(csv|json|py)\b"), "a file name"),
+    (re.compile(r"\b\w+_id\b|\bas_of\b"), "a column or parameter name"),
+    (re.compile(r"\brow ids?\b|\bevent ids?\b", re.I), "'row id'"),
+    (re.compile(r"\bpara \d"), "a document locator ('para 1')"),
+    (re.compile(r"(?<![\w-])(?:RB|MF|HB|REC|NR|[ACEFGIPR])\d{2,3}[a-d]?(?![\w-])"), "a row id of the data package"),
+]
+ROMAN = re.compile(r"^[IVX]+$")
+TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*")
+
+
+def jargon(text: str) -> list[str]:
+    """Each build word in ``text``, with its context and what it is."""
+    found = []
+    for pattern, what in JARGON:
+        for match in pattern.finditer(text):
+            context = text[max(0, match.start() - 50):match.end() + 50]
+            found.append(f"{what}: …{context}…")
+    return found
+
+
+def _capitals(token: str) -> int:
+    return sum(1 for c in token if "A" <= c <= "Z")
+
+
+def _stem(token: str) -> str:
+    stem = re.sub(r"(?<=[A-Z])s$", "", token)
+    return re.sub(r"[\d.]+[a-z]?$", "", stem).rstrip("-.")
+
+
+def abbreviations(text: str) -> set[str]:
+    """Tokens of ``text`` with two or more capital letters (not Roman numerals)."""
+    return {t for t in TOKEN.findall(text) if _capitals(t) >= 2 and not ROMAN.match(t)}
+
+
+def undefined(tokens: set[str], defined: set[str]) -> set[str]:
+    """The tokens the glossary does not define, whole, by stem, or part by part."""
+    def known(part: str) -> bool:
+        return part in defined or _stem(part) in defined or _stem(part).upper() in defined
+
+    missing = set()
+    for token in tokens:
+        if known(token):
+            continue
+        parts = [p for p in re.split(r"[-]", token) if _capitals(p) >= 2 and not ROMAN.match(p)]
+        if not parts or not all(known(p) for p in parts):
+            missing.add(token)
+    return missing
+
+
+def glossary_terms(markdown: str) -> set[str]:
+    """The terms of the ``{glossary}`` directive: its unindented lines."""
+    block = re.search(r"```\{glossary\}\n(.*?)\n```", markdown, re.S)
+    assert block, "book/glossary.md has no {glossary} directive"
+    return {line.strip() for line in block.group(1).splitlines() if line.strip() and not line.startswith((" ", "\t"))}
+
+
+def prose(page_html: str) -> str:
+    """The reader's text of a built page: the main column without tables, code, the page's
+    toolbar and navigation, and citation brackets."""
+    main = page_html[page_html.index("<main"):page_html.index("</main>")] if "<main" in page_html else page_html
+    for pattern in (r"<table.*?</table>", r"<pre.*?</pre>", r"<code.*?</code>", r"<nav.*?</nav>",
+                    r'<div class="header-article.*?</div>\s*</div>\s*</div>', r"<script.*?</script>",
+                    r'<a class="reference download[^"]*".*?</a>'):
+        main = re.sub(pattern, " ", main, flags=re.S)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", main))
+    text = re.sub(r"\[\s*[\d,\s]+\]", " ", text)
+    return re.sub(r"\s+", " ", text)
+
+
+# --------------------------------------------------------------------------- the scanners
+def test_jargon_scanner_flags_build_words_and_row_ids_only():
+    assert jargon("Of the products approved in China, the review counts six (Table 3.1).") == []
+    assert jargon("CD19 and BCMA; CT041, CT103A and BBM-H901; E1B-deleted H101; ZUMA-1") == []
+    for text in ("as the seed states", "glued from the data", "the notebook computes", "row R14 says",
+                 "rows RB05 and MF11", "claim C065", "event E17", "see data/prices.csv", "its source_id",
+                 "para 1 (same text)", "value None"):
+        assert jargon(text), text
+
+
+def test_abbreviation_scanner_uses_stems_and_parts():
+    tokens = abbreviations("The NMPA approved CAR-T for r/r B-ALL after two INDs; CD19-directed cells, IL-12, "
+                           "phase II, Yescarta, aGVHD.")
+    assert tokens == {"NMPA", "CAR-T", "B-ALL", "INDs", "CD19-directed", "IL-12", "aGVHD"}
+    defined = {"NMPA", "CAR-T", "ALL", "IND", "CD", "IL", "aGVHD"}
+    assert undefined(tokens, defined) == set()
+    assert undefined({"NHSA", "CD19", "PD-L1"}, defined) == {"NHSA", "PD-L1"}
+
+
+def test_prose_leaves_out_tables_code_and_citation_numbers():
+    page = ('<main><p>The NMPA said [ 12 , 13 ].</p><table><tr><td>R14</td></tr></table>'
+            '<pre>data/x.csv</pre><p>More <code>as_of</code>.</p></main>')
+    text = prose(page)
+    assert "NMPA" in text and "R14" not in text and "12" not in text and "data/" not in text and "as_of" not in text
+
+
+# --------------------------------------------------------------------------- the built book
+def review_pages(root: Path) -> list[str]:
+    """The chapters of the review part, as built HTML paths: every file of ``_toc.yml`` except
+    the appendices of the real book (the build and its data are their subject)."""
+    appendices = set()
+    for part in yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))["parts"]:
+        if part.get("caption") == "Appendices":
+            appendices.update(entry["file"] for entry in part["chapters"])
+    files = []
+    for part in yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))["parts"]:
+        files += [entry["file"] for entry in part["chapters"] if entry["file"] not in appendices]
+    return [f"{name}.html" for name in files]
+
+
+@pytest.fixture(scope="module")
+def site(request) -> Path:
+    given = os.environ.get("REVIEW_TEST_SITE")
+    if given:
+        return Path(given)
+    return request.getfixturevalue("built")
+
+
+@pytest.mark.slow
+def test_no_build_vocabulary_in_the_chapters(site):
+    problems = []
+    for page in review_pages(site):
+        text = prose((site / "_build" / "html" / page).read_text(encoding="utf-8"))
+        problems += [f"{page}: {p}" for p in jargon(text)]
+    assert not problems, "build vocabulary shown to readers (reword the prose):\n" + "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_every_abbreviation_in_the_chapters_is_in_the_glossary(site):
+    glossary = site / "book" / "glossary.md"
+    assert glossary.is_file(), "book/glossary.md is missing"
+    assert (site / "_build" / "html" / "book" / "glossary.html").is_file(), "the glossary page was not built"
+    defined = glossary_terms(glossary.read_text(encoding="utf-8"))
+    problems = []
+    for page in review_pages(site):
+        text = prose((site / "_build" / "html" / page).read_text(encoding="utf-8"))
+        for token in sorted(undefined(abbreviations(text), defined)):
+            where = text.find(token)
+            problems.append(f"{page}: {token!r} (…{text[max(0, where - 40):where + 40]}…)")
+    assert not problems, "abbreviations not defined in book/glossary.md (add an entry):\n" + "\n".join(problems)
+
+
+def _glued(notebook: Path) -> dict[str, str]:
+    values = {}
+    for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name:
+                data = output.get("data", {})
+                raw = data.get("application/papermill.record/text/plain", data.get("text/plain", ""))
+                values[name] = raw[1:-1] if len(raw) > 1 and raw[0] == raw[-1] and raw[0] in "'\"" else raw
+    return values
+
+
+@pytest.mark.slow
+def test_every_chapter_shows_the_audits_verdict_for_the_claims_it_discusses(site):
+    """One place decides: a chapter's verdict on a claim (glued ``verdict_<claim id>``) is the
+    audit's status for that claim in the same edition, and each verdict glued is shown."""
+    import datetime as dt
+
+    from review_utils.chapters.shared import audit
+    from review_utils.data.package import DataPackage
+
+    edition = dt.date.fromisoformat(str(yaml.safe_load((site / "params.yml").read_text())["as_of"]["default"]))
+    package = DataPackage(site / "data")
+    keys = {name: package.resource(name).descriptor["schema"]["primaryKey"] for name in audit.RESOURCES_NEEDED}
+    verdicts = audit.audit(audit.load_tables(lambda n: package.load(n, as_of=edition), package.load, keys, edition))
+    labels = dict(zip(verdicts["claim_id"], verdicts["status_label"]))
+    problems, shown = [], 0
+    for page in review_pages(site):
+        notebook = site / "_build" / "html" / "_sources" / page.replace(".html", ".ipynb")
+        if not notebook.is_file():
+            continue
+        source = json.loads(notebook.read_text(encoding="utf-8"))
+        markdown = "".join("".join(c["source"]) for c in source["cells"] if c["cell_type"] == "markdown")
+        for name, value in _glued(notebook).items():
+            match = re.fullmatch(r"verdict_(C\w+)", name)
+            if not match:
+                continue
+            shown += 1
+            claim = match.group(1)
+            if value != labels.get(claim):
+                problems.append(f"{page}: claim {claim} shown as {value!r}, the audit says {labels.get(claim)!r}")
+            if f"`{name}`" not in markdown:
+                problems.append(f"{page}: the verdict on claim {claim} is computed but not shown in the text")
+    assert shown, "no chapter shows an audit verdict"
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_every_figure_caption_states_its_question(site):
+    problems = []
+    for page in review_pages(site):
+        raw = (site / "_build" / "html" / page).read_text(encoding="utf-8")
+        for caption in re.findall(r'<figcaption>(.*?)</figcaption>', raw, re.S):
+            text = html.unescape(re.sub(r"<[^>]+>", " ", caption))
+            if "?" not in text:
+                problems.append(f"{page}: {' '.join(text.split())[:120]}")
+    assert not problems, "figure captions that ask no question (say what the figure answers):\n" + "\n".join(problems)
+
+
+# Chapters that open with a key-findings box; the others still to be given one are named here so
+# the list shrinks as they are written.
+KEY_FINDINGS = ["book/policy", "book/access", "book/innovations"]
+
+
+@pytest.mark.slow
+def test_chapters_open_with_key_findings_whose_numbers_come_from_data(site):
+    problems = []
+    for page in review_pages(site):
+        if page.removesuffix(".html") not in KEY_FINDINGS:
+            continue
+        raw = (site / "_build" / "html" / page).read_text(encoding="utf-8")
+        main = raw[raw.index("<main"):]
+        box = re.search(r'<div class="admonition[^"]*">\s*<p class="admonition-title">Key findings</p>(.*?)</div>', main, re.S)
+        if not box:
+            problems.append(f"{page}: no key findings box")
+            continue
+        inner_sections = [m.start() for m in re.finditer(r'<section id="', main)][1:]
+        if inner_sections and box.start() > inner_sections[0]:
+            problems.append(f"{page}: the key findings box does not open the chapter")
+        if not re.search(r"\d", box.group(1)):
+            problems.append(f"{page}: the key findings box states no number")
+    assert not problems, "\n".join(problems)
