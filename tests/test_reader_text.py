@@ -268,11 +268,12 @@ def test_chapters_open_with_key_findings_whose_numbers_come_from_data(site):
             continue
         raw = (site / "_build" / "html" / page).read_text(encoding="utf-8")
         main = raw[raw.index("<main"):]
-        box = re.search(r'<div class="admonition[^"]*">\s*<p class="admonition-title">Key findings</p>(.*?)</div>', main, re.S)
+        box = re.search(r'<div class="[^"]*\badmonition\b[^"]*">\s*<p class="admonition-title">Key findings</p>(.*?)</div>',
+                        main, re.S)
         if not box:
             problems.append(f"{page}: no key findings box")
             continue
-        inner_sections = [m.start() for m in re.finditer(r'<section id="', main)][1:]
+        inner_sections = [m.start() for m in re.finditer(r'<section\b[^>]*\bid="', main)][1:]
         if inner_sections and box.start() > inner_sections[0]:
             problems.append(f"{page}: the key findings box does not open the chapter")
         if not re.search(r"\d", box.group(1)):
