@@ -230,3 +230,14 @@ def patients_figure(table: pd.DataFrame):
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
     return fig
+
+
+def row_value(rows: pd.DataFrame, innovation_id: str) -> str:
+    """One row's stated value with its wording and unit ('64.4 %', '9–14 days'), or MISSING."""
+    from review_utils.render.text import stated
+
+    hit = rows[rows["innovation_id"] == innovation_id]
+    if hit.empty:
+        return MISSING
+    r = hit.iloc[0]
+    return stated(r["value"], r["value_low"], r["value_high"], r["qualifier"], r["unit"])
