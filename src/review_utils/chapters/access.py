@@ -34,6 +34,7 @@ ROWS = {
 # Claims of the review that this chapter discusses; it shows the audit's status for each.
 CLAIMS = ("C018", "C019", "C020", "C021", "C022", "C023", "C024", "C025", "C026", "C027", "C028", "C029",
           "C030", "C031", "C094")
+ROWS["claims"] = CLAIMS
 
 # National reimbursement list, the commercial innovative drug list and Huiminbao totals.
 NRDL_ROWS = ("RB20", "RB21", "RB22", "RB23")

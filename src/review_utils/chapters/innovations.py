@@ -26,6 +26,7 @@ ROWS = {
 
 # Claims of the review that this chapter discusses; it shows the audit's status for each.
 CLAIMS = ("C012",)
+ROWS["claims"] = CLAIMS
 
 DIRECTION_LABELS = {"in_vivo": "In vivo CAR-T", "allogeneic": "Allogeneic (off the shelf)",
                     "fast_manufacturing": "Fast manufacturing", "cd7": "CD7 CAR-T", "dual_target": "Dual target",

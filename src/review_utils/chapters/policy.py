@@ -27,6 +27,7 @@ ROWS = {
 
 # Claims of the sources that this chapter discusses; it shows the audit's status for each.
 CLAIMS = ("C062c", "C062d", "C064", "C065", "C066", "C082", "C083", "C093")
+ROWS["claims"] = CLAIMS
 
 # The two tracks a cell therapy can take in China, each with the events that set its rules.
 TRACKS: dict[str, tuple[str, ...]] = {
