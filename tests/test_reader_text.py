@@ -280,3 +280,15 @@ def test_chapters_open_with_key_findings_whose_numbers_come_from_data(site):
         if not re.search(r"\d", box.group(1)):
             problems.append(f"{page}: the key findings box states no number")
     assert not problems, "\n".join(problems)
+
+
+def test_source_words_flag_a_row_resting_on_one_secondary_page():
+    import pandas as pd
+
+    from review_utils.chapters.shared.sourcing import SINGLE_LOW, source_words
+
+    sources = pd.DataFrame({"source_id": ["blog", "paper", "wire"], "tier": ["secondary", "peer_reviewed", "news"]})
+    rows = pd.DataFrame({"source_id": ["blog", "blog", "paper", "wire", "gone"],
+                         "corroborating_source_id": [None, "paper", "", "blog", None]})
+    assert source_words(rows, sources) == [SINGLE_LOW, "secondary, corroborated", "peer-reviewed", "news, corroborated",
+                                           "tier not recorded"]

@@ -521,3 +521,11 @@ def access_key_findings(price_table_frame: pd.DataFrame, reimbursement: pd.DataF
 def china_prices(prices: pd.DataFrame) -> pd.DataFrame:
     """Prices in China (CNY); US list prices are compared apart (:func:`us_comparison`)."""
     return prices[prices["currency"] == "CNY"]
+
+
+def sourced(frame: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``source_shown``: its source's tier, corroborated or not, or 'single secondary
+    source' (:mod:`review_utils.chapters.shared.sourcing`)."""
+    from review_utils.chapters.shared.sourcing import with_source_words
+
+    return with_source_words(frame, sources)

@@ -242,3 +242,11 @@ def row_value(rows: pd.DataFrame, innovation_id: str) -> str:
         return MISSING
     r = hit.iloc[0]
     return stated(r["value"], r["value_low"], r["value_high"], r["qualifier"], r["unit"])
+
+
+def sourced(frame: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``source_shown``: its source's tier, corroborated or not, or 'single secondary
+    source' (:mod:`review_utils.chapters.shared.sourcing`)."""
+    from review_utils.chapters.shared.sourcing import with_source_words
+
+    return with_source_words(frame, sources)

@@ -365,3 +365,11 @@ def event_status(events: pd.DataFrame, event_id: str, missing: str = MISSING) ->
     """The status of the rule an event concerns, in words, or ``missing``."""
     hit = events[events["event_id"] == event_id]
     return missing if hit.empty else status_label(hit.iloc[0]["rule_status"])
+
+
+def sourced(frame: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``source_shown``: its source's tier, corroborated or not, or 'single secondary
+    source' (:mod:`review_utils.chapters.shared.sourcing`)."""
+    from review_utils.chapters.shared.sourcing import with_source_words
+
+    return with_source_words(frame, sources)
