@@ -453,8 +453,8 @@ def income_years(price_table_frame: pd.DataFrame, market_figures: pd.DataFrame) 
     import pandas as pd
 
     income = row_by_key(market_figures, "figure_id", INCOME)
-    columns = ["price_id", "product_name", "value", "price_date_shown", "income_cny", "income_year", "years",
-               "years_shown", "source_id", "income_source_id"]
+    columns = ["price_id", "product_id", "product_name", "value", "price_date_shown", "income_cny", "income_year",
+               "years", "years_shown", "source_id", "income_source_id"]
     if income is None:
         return pd.DataFrame(columns=columns)
     frame = price_table_frame[(price_table_frame["currency"] == "CNY") & price_table_frame["value"].notna()
@@ -462,7 +462,7 @@ def income_years(price_table_frame: pd.DataFrame, market_figures: pd.DataFrame) 
                               & ~price_table_frame["outlier"] & price_table_frame["price_date"].notna()]
     # the newest exact price of each product
     frame = frame.sort_values(["product_id", "price_date", "price_id"]).groupby("product_id", as_index=False).tail(1)
-    out = frame[["price_id", "product_name", "value", "price_date_shown", "source_id"]].copy()
+    out = frame[["price_id", "product_id", "product_name", "value", "price_date_shown", "source_id"]].copy()
     out["income_cny"] = float(income["value"])
     out["income_year"] = int(income["as_of_date"].year)
     out["years"] = out["value"].astype(float) / float(income["value"])
@@ -485,7 +485,7 @@ def income_figure(years: pd.DataFrame):
     for i, row in frame.iterrows():
         ax.annotate(f"{row['years_shown']} years ({format_value(float(row['value']))} CNY, {row['price_date_shown']})",
                     (row["years"], i), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
-    ax.set_yticks(range(len(frame)), list(frame["product_name"]))
+    ax.set_yticks(range(len(frame)), list(frame["product_id"]))
     ax.set_xlabel(f"years of per-capita disposable income ({int(frame['income_year'].iloc[0])}, national)")
     ax.set_xlim(0, float(frame["years"].max()) * 1.6)
     ax.grid(axis="y", visible=False)

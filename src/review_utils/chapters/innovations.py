@@ -219,14 +219,14 @@ def patients_figure(table: pd.DataFrame):
     if rows.empty:
         return placeholder("No patient numbers as of the edition date")
     rows = rows.iloc[::-1].reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(6.8, 0.9 + 0.5 * len(rows)))
+    fig, ax = plt.subplots(figsize=(7.5, 0.9 + 0.5 * len(rows)))
     ax.barh(range(len(rows)), rows["n_treated"].astype(float), color=OKABE_ITO[0])
     for i, row in rows.iterrows():
         ax.annotate(f"{row['n_shown']} ({row['phase']}; {row['direction_shown']})", (float(row["n_treated"]), i),
                     xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
     ax.set_yticks(range(len(rows)), list(rows["product"]))
     ax.set_xscale("log")
-    ax.set_xlim(1, float(rows["n_treated"].max()) * 40)
+    ax.set_xlim(1, float(rows["n_treated"].max()) * 2000)
     ax.set_xlabel("patients treated or evaluable (log scale)")
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
