@@ -102,10 +102,13 @@ def undefined(tokens: set[str], defined: set[str]) -> set[str]:
 
 
 def glossary_terms(markdown: str) -> set[str]:
-    """The terms of the ``{glossary}`` directive: its unindented lines."""
-    block = re.search(r"```\{glossary\}\n(.*?)\n```", markdown, re.S)
-    assert block, "book/glossary.md has no {glossary} directive"
-    return {line.strip() for line in block.group(1).splitlines() if line.strip() and not line.startswith((" ", "\t"))}
+    """The terms of the glossary: the first cell of each row of its table (a table, not Sphinx's
+    ``{glossary}`` directive, whose index entries the PDF would need makeindex for)."""
+    rows = [line for line in markdown.splitlines() if line.startswith("| ")]
+    assert len(rows) > 2, "book/glossary.md has no table of abbreviations"
+    terms = {row.split("|")[1].strip() for row in rows[2:]}  # after the header and its rule
+    assert all(terms), "a glossary row has an empty term"
+    return terms
 
 
 def prose(page_html: str) -> str:
@@ -139,6 +142,11 @@ def test_abbreviation_scanner_uses_stems_and_parts():
     defined = {"NMPA", "CAR-T", "ALL", "IND", "CD", "IL", "aGVHD", "CT"}
     assert undefined(tokens, defined) == set()
     assert undefined({"NHSA", "CD19", "PD-L1"}, defined) == {"NHSA", "PD-L1"}
+
+
+def test_glossary_terms_are_the_first_column_of_its_table():
+    page = "# Glossary\n\n| Abbreviation | Meaning |\n| --- | --- |\n| CAR-T | T cells with a CAR |\n| IL | Interleukin |\n"
+    assert glossary_terms(page) == {"CAR-T", "IL"}
 
 
 def test_prose_leaves_out_tables_code_and_citation_numbers():
