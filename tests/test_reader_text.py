@@ -263,17 +263,17 @@ def test_every_figure_caption_states_its_question(site):
     assert not problems, "figure captions that ask no question (say what the figure answers):\n" + "\n".join(problems)
 
 
-# Chapters that open with a key-findings box; the others still to be given one are named here so
-# the list shrinks as they are written.
-KEY_FINDINGS = ["book/policy", "book/access", "book/innovations", "book/approvals", "book/pipeline", "book/targets",
-                "book/solid_tumours", "book/market", "book/strategy"]
+# Every chapter of the review opens with a key-findings box, except those named here: the
+# introduction (itself the summary of findings) and chapters being rewritten on other branches,
+# which should be taken off this list once they have their box.
+KEY_FINDINGS_PENDING = {"book/intro", "book/efficacy", "book/audit"}
 
 
 @pytest.mark.slow
 def test_chapters_open_with_key_findings_whose_numbers_come_from_data(site):
     problems = []
     for page in review_pages(site):
-        if page.removesuffix(".html") not in KEY_FINDINGS:
+        if page.removesuffix(".html") in KEY_FINDINGS_PENDING:
             continue
         raw = (site / "_build" / "html" / page).read_text(encoding="utf-8")
         main = raw[raw.index("<main"):]
