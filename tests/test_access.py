@@ -173,3 +173,62 @@ def test_example_caption_names_only_what_is_drawn():
     public_only = ac.example_caption(ac.scenarios(FULL.iloc[0:0], PRICES), headline_shown=False)
     assert "review's example" not in public_only and "dashed" not in public_only
     assert "no input rows" in ac.example_caption(ac.scenarios(FULL.iloc[0:0], PRICES.iloc[0:0]), False)
+
+
+def _prices(rows):
+    columns = ["price_id", "product_id", "product_name", "scope", "value", "value_low", "value_high", "qualifier",
+               "currency", "price_date", "date_precision", "source_id", "locator", "note"]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["price_date"] = pd.to_datetime(frame["price_date"])
+    return frame
+
+
+def _market(rows):
+    columns = ["figure_id", "metric", "scope", "value", "value_low", "value_high", "qualifier", "unit", "as_of_date",
+               "date_precision", "source_id", "locator", "note"]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["as_of_date"] = pd.to_datetime(frame["as_of_date"])
+    return frame
+
+
+def test_us_comparison_converts_the_china_price_at_the_stated_rate_and_leaves_others_unpaired():
+    prices = _prices([
+        ["P10", "axi-cel", "Yikaida", "list", 1200000, None, None, "exact", "CNY", "2025-08-13", "day", "c1", "", ""],
+        ["P11", "axi-cel", "Yescarta, US", "wac", 373000, None, None, "exact", "USD", "2017-10-18", "day", "u1", "", ""],
+        ["P12", None, "Breyanzi, US", "wac", 410300, None, None, "exact", "USD", "2021-02-05", "day", "u2", "", ""],
+    ])
+    market = _market([["MF24", "rate", "CNY/USD", 8.0, None, None, "exact", "CNY per USD", "2025-12-16", "day", "m", "", ""]])
+    out = ac.us_comparison(prices, market)
+    axi = out[out["price_id"] == "P11"].iloc[0]
+    assert axi["china_usd_shown"] == "150,000 USD"          # 1,200,000 / 8
+    assert axi["ratio_shown"] == "40 %"                    # 150,000 / 373,000 = 40.2 %
+    assert axi["rate_shown"] == "8 CNY per USD (2025-12-16)"
+    assert out[out["price_id"] == "P12"].iloc[0]["china_shown"] == "not sold in China"
+    assert set(out["china_source_id"].dropna()) == {"c1"}  # the China price is cited with the row
+
+
+def test_income_years_divides_each_products_newest_exact_price_by_income():
+    prices = _prices([
+        ["P1", "a", "A", "list", 1000000, None, None, "exact", "CNY", "2023-01-01", "day", "s", "", ""],
+        ["P2", "a", "A", "list", 1200000, None, None, "exact", "CNY", "2025-01-01", "day", "s", "", ""],
+        ["P3", "b", "B", "list", 1300000, None, None, "under", "CNY", "2025-01-01", "day", "s", "", ""],
+        ["P4", None, "band", "band", None, 900000, 1300000, "range", "CNY", "2025-01-01", "day", "s", "", ""],
+    ])
+    table = ac.price_table(prices)
+    market = _market([["MF26", "income", "China", 40000, None, None, "exact", "CNY", "2025-12-31", "day", "m", "", ""]])
+    years = ac.income_years(table, market)
+    assert years["price_id"].tolist() == ["P2"]            # newest of A; B is 'under', the band has no product
+    assert years["years_shown"].tolist() == ["30.0"] and years["income_year"].tolist() == [2025]
+
+
+def test_huimin_bao_counts_schemes_cities_and_cart_cover():
+    schemes = pd.DataFrame({"city": ["Shanghai", "Shanghai", "Beijing", "Suzhou"],
+                            "car_t_covered": ["no", "yes", "unknown", "yes"], "cap_cny": [None, 500000, None, None]})
+    assert ac.huimin_bao_counts(schemes) == {"n_schemes": 4, "n_cities": 3, "n_with_cart": 2, "n_cities_with_cart": 2,
+                                             "n_without_cart": 1, "n_cart_unknown": 1, "n_cap_stated": 1}
+
+
+def test_china_prices_leave_out_us_dollar_prices():
+    prices = _prices([["P1", "a", "A", "l", 1, None, None, "exact", "CNY", None, None, "s", "", ""],
+                      ["P2", "a", "A", "l", 1, None, None, "exact", "USD", None, None, "s", "", ""]])
+    assert ac.china_prices(prices)["price_id"].tolist() == ["P1"]

@@ -75,3 +75,32 @@ def test_figure_and_placeholder():
     assert [round(p.get_height()) for p in ax.patches] == [40, 65]
     assert "PRECLINICAL" in ax.get_title(loc="left")
     assert not inn.huangqin_figure(inn.huangqin_pair(findings([]))).axes[0].axison
+
+
+def _designs(rows):
+    columns = ["innovation_id", "direction", "product", "phase", "n_treated", "outcome", "value", "value_low",
+               "value_high", "qualifier", "unit", "reported", "date_precision", "verified", "source_id"]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["reported"] = pd.to_datetime(frame["reported"])
+    return frame
+
+
+def test_evidence_table_orders_by_phase_then_patients_then_result():
+    rows = _designs([
+        ["IN1", "in_vivo", "X", "phase 1", 5, "crs", 4, None, None, "exact", "count", "2026-01-01", "year", "yes", "s"],
+        ["IN2", "cd7", "Y", "pooled analysis of five trials", 334, "n", 334, None, None, "exact", "count", "2025-12-01", "month", "yes", "s"],
+        ["IN3", "autoimmune", "Z", "investigator-initiated", None, "status", None, None, None, None, None, "2023-11-01", "month", "yes", "s"],
+        ["IN4", "allogeneic", "W", "phase 1/2", 62, "CR", 64.4, None, None, "exact", "percent", "2025-06-01", "month", "single_low_tier", "s"],
+    ])
+    table = inn.evidence_table(rows)
+    assert table["innovation_id"].tolist() == ["IN2", "IN4", "IN1", "IN3"]  # pooled = phase 1/2 weight, more patients first
+    assert table.loc[table["innovation_id"] == "IN3", "result_shown"].iloc[0] == "no result reported"
+    assert table.loc[table["innovation_id"] == "IN4", "verified_shown"].iloc[0].startswith("single secondary source")
+    summary = inn.evidence_summary(table)
+    assert summary["inn_largest_product"] == "Y" and summary["inn_n_low_tier"] == 1 and summary["inn_n_autoimmune_results"] == 0
+    assert inn.row_value(table, "IN4") == "64.4 %" and inn.row_n(table, "IN3") == "not stated"
+
+
+def test_phase_weight_reads_the_wording():
+    assert inn.phase_weight("phase 2") > inn.phase_weight("phase 1/2") > inn.phase_weight("phase 1") > \
+        inn.phase_weight("investigator-initiated in China") > inn.phase_weight("unknown")

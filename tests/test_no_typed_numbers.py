@@ -24,6 +24,7 @@ ALLOWED_TERMS = [
     "COVID-19", "HER2", "ZUMA-1", "ZUMA-7", "ZUMA-3", "FUMANBA-1", "CARTIFAN-1", "CARTITUDE-1", "LUMMICAR-1",
     "CARTITUDE-4", "CT041-ST-01",
     "TRANSCEND", "AAV2", "AAV9", "F9", "TP53", "p53", "E1B", "VEGF", "SMN2", "APOC3", "PCSK9", "Ad5",
+    "NS7CAR", "CTD402", "ESO-T01", "GC007F", "GC012F",  # code names of new CAR-T designs (innovations chapter)
 ]
 
 _STRIP = [

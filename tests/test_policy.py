@@ -94,7 +94,54 @@ def test_corrections_pair_seed_with_record_rows(events, monkeypatch):
 
 
 def test_record_phrase_says_when_the_record_is_missing():
-    fixes = pd.DataFrame({"seed_row": ["E17", "E21"], "record_rows": ["E14, E16", "none in this edition"]})
-    assert "(rows E14, E16)" in po.record_phrase(fixes, "E17")
+    fixes = pd.DataFrame({"seed_row": ["E17", "E21"], "record_rows": ["E14, E16", "none in this edition"],
+                          "record_says": ["2024-07-31: pilot | 2025-09-12: nationwide", ""]})
+    phrase = po.record_phrase(fixes, "E17")
+    assert "(2024-07-31: pilot | 2025-09-12: nationwide)" in phrase and "E14" not in phrase  # the record, not row ids
     assert po.record_phrase(fixes, "E21") == po.NO_RECORD
     assert po.record_phrase(fixes.iloc[0:0], "E17") == po.NO_RECORD
+
+
+def _events(rows):
+    columns = ["event_id", "date", "date_precision", "jurisdiction", "agency", "kind", "event", "source_id", "locator",
+               "note", "rule_status", "legal_basis", "label"]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["date"] = pd.to_datetime(frame["date"])
+    return frame
+
+
+def test_rules_status_counts_and_key_findings_count_chinese_rules_only():
+    events = _events([
+        ["E1", "2020-01-01", "day", "CN", "NMPA", "guidance", "g", "s", "", "", "in_force", "", "Guideline"],
+        ["E2", "2023-08-25", "day", "CN", "NMPA", "approval_pathway", "d", "s", "", "", "draft", "", "Draft"],
+        ["E3", "2024-01-01", "day", "US", "FDA", "post_marketing", "u", "s", "", "", "not_a_rule", "", "FDA"],
+        ["E4", "2021-01-01", "year", "CN-SH", "SH", "reimbursement", "r", "s", "", "", "superseded", "", "Old"],
+        ["E5", "2022-01-01", "day", "CN", "NMPA", "product_approval", "p", "s", "", "", "not_a_rule", "", "Approval"],
+    ])
+    counts = dict(zip(po.status_counts(events)["status"], po.status_counts(events)["rules"]))
+    assert counts == {"in_force": 1, "final": 0, "draft": 1, "superseded": 1}
+    found = po.key_findings(events)
+    assert found["n_rules"] == 3 and found["latest_rule"] == "Draft (2023-08-25)"
+    assert po.event_status(events, "E2") == "draft" and po.event_status(events, "E9") == po.MISSING
+
+
+def test_tracks_table_keeps_each_tracks_rules_in_date_order():
+    track = next(iter(po.TRACKS))
+    first, second = po.TRACKS[track][:2]
+    events = _events([
+        [second, "2019-01-01", "day", "CN", "NHC", "legislation", "b", "s", "", "", "in_force", "", "B"],
+        [first, "2021-01-01", "day", "CN", "NHC", "legislation", "a", "s", "", "", "draft", "", "A"],
+    ])
+    table = po.tracks_table(events)
+    assert table["event_id"].tolist() == [second, first] and set(table["track"]) == {track}
+    assert table["status_shown"].tolist() == ["in force", "draft"]
+
+
+def test_rules_figure_names_each_rule_on_its_own_line():
+    events = _events([
+        ["E1", "2020-01-01", "day", "CN", "NMPA", "guidance", "g", "s", "", "", "in_force", "", "Guideline one"],
+        ["E2", "2023-08-25", "month", "CN", "NMPA", "approval_pathway", "d", "s", "", "", "draft", "", "Draft two"],
+    ])
+    fig = po.rules_figure(events, as_of="2026-01-01")
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["Guideline one", "Draft two"]

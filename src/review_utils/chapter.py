@@ -98,6 +98,13 @@ class Chapter:
 
         return for_chapter(self, self._earlier(as_of))
 
+    def glue_verdicts(self, claim_ids: Any, verdicts: pd.DataFrame | None = None) -> dict[str, str]:
+        """Glue the audit's status of each claim the chapter discusses as ``verdict_<claim id>``
+        (``{glue:text}`verdict_C065```): the chapter shows the audit's verdict, never its own."""
+        from review_utils.chapters.shared.audit import glue_verdicts
+
+        return glue_verdicts(self.glue, self.verdicts() if verdicts is None else verdicts, claim_ids)
+
     # numbers in prose ----------------------------------------------------------------
     def glue(self, name: str, value: Any, fmt: str | None = None) -> str:
         """Bind ``value`` to ``name`` for ``{glue:text}`name``` in the book's prose."""
@@ -126,7 +133,7 @@ class Chapter:
             parts.append(f"Sources: {citation}.")
         parts.append(markup.download(f"{what} data (CSV)", download_path))
         # the executed notebook that made it, beside the page (Our World in Data style)
-        parts.append(markup.download("notebook", f"{self.stem}.ipynb"))
+        parts.append(markup.download("the computation behind it (Jupyter file)", f"{self.stem}.ipynb"))
         return " ".join(parts)
 
     def table(self, frame: pd.DataFrame, *, label: str, caption: str,

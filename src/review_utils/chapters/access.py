@@ -21,12 +21,31 @@ if TYPE_CHECKING:
 # Rows of data/ that this chapter (module and notebook) names by id; `review validate` reports
 # any that no longer exists, and tests/test_layers.py fails on an id typed but not listed here.
 ROWS = {
-    "prices": ("P01",),
+    "prices": ("P01", "P10", "P11", "P12", "P13", "P14"),
+    "market_figures": ("MF24", "MF25", "MF26", "MF27", "MF28", "MF29", "MF30", "MF31"),
     "reimbursement": (
         "RB01", "RB02", "RB03", "RB04", "RB05", "RB06", "RB07", "RB08", "RB09", "RB10", "RB11", "RB12",
-        "RB13", "RB14", "RB15", "RB16", "RB17", "RB18", "RB19"
+        "RB13", "RB14", "RB15", "RB16", "RB17", "RB18", "RB19", "RB20", "RB21", "RB22", "RB23", "RB24",
+        "RB25", "RB26", "RB27", "RB28", "RB29", "RB30", "RB31", "RB32", "RB33", "RB34", "RB35", "RB36",
+        "RB37", "RB38", "RB39",
     ),
 }
+
+# Claims of the review that this chapter discusses; it shows the audit's status for each.
+CLAIMS = ("C018", "C019", "C020", "C021", "C022", "C023", "C024", "C025", "C026", "C027", "C028", "C029",
+          "C030", "C031", "C094")
+ROWS["claims"] = CLAIMS
+
+# National reimbursement list, the commercial innovative drug list and Huiminbao totals.
+NRDL_ROWS = ("RB20", "RB21", "RB22", "RB23")
+COMMERCIAL_ROWS = ("RB24", "RB25", "RB26", "RB27", "RB28", "RB29", "RB30", "RB31", "RB32", "RB33", "RB34", "RB35")
+HUIMINBAO_TOTALS = ("RB36", "RB37", "RB38", "RB39")
+EXCHANGE_RATE = "MF24"
+INCOME = "MF26"
+# US launch list prices (USD) and the product each matches in China, if approved there.
+US_PRICES = ("P11", "P12", "P13", "P14")
+CHINA_PRICE_FOR = {"axi-cel": "P10"}
+PATIENT_ROWS = ("MF27", "MF28", "MF29", "MF30", "MF31")
 
 # Rows of data/reimbursement.csv that the worked example and the comparisons use (stable keys).
 REVIEW_PRICE = "RB04"           # list price of axi-cel (Yescarta) in the review's example
@@ -348,3 +367,165 @@ def example_figure(scen: pd.DataFrame, headline_pct: float | None = None):
               frameon=False)
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# lists, city schemes, prices beside US prices and income, patient volumes
+def rows_in_order(frame: pd.DataFrame, key: str, ids: tuple[str, ...]) -> pd.DataFrame:
+    """Rows of ``frame`` whose ``key`` is in ``ids``, in that order, with ``stated_shown`` and
+    ``date_shown`` columns (value as the source words it; '(no number)' for a statement)."""
+    import pandas as pd
+
+    by_id = {row[key]: row for _, row in frame.iterrows()}
+    rows = pd.DataFrame([by_id[i] for i in ids if i in by_id], columns=frame.columns).reset_index(drop=True)
+    unit = "unit" if "unit" in rows.columns else "currency"
+    date = "as_of_date" if "as_of_date" in rows.columns else "price_date"
+    rows["stated_shown"] = [_stated_row(r, unit) if not (is_missing(r["value"]) and is_missing(r["value_low"]))
+                            else "(no number)" for _, r in rows.iterrows()]
+    rows["date_shown"] = [dated(d, p) for d, p in zip(rows[date], rows["date_precision"])]
+    return rows
+
+
+def huimin_bao_table(schemes: pd.DataFrame) -> pd.DataFrame:
+    """City schemes by city and edition date, with the CAR-T cover and terms worded for readers."""
+    frame = schemes.sort_values(["city", "edition_date", "hb_id"], na_position="last").reset_index(drop=True)
+    frame["date_shown"] = [dated(d, p) for d, p in zip(frame["edition_date"], frame["date_precision"])]
+    frame["cap_shown"] = ["not stated" if is_missing(v) else f"{format_value(float(v))} CNY" for v in frame["cap_cny"]]
+    frame["products_shown"] = ["" if is_missing(v) else str(v) for v in frame["car_t_products"]]
+    return frame
+
+
+def huimin_bao_counts(schemes: pd.DataFrame) -> dict[str, int]:
+    """How many scheme editions and cities the data hold, and how many include CAR-T."""
+    covered = schemes["car_t_covered"].astype(str)
+    yes = schemes[covered == "yes"]
+    return {"n_schemes": int(len(schemes)), "n_cities": int(schemes["city"].nunique()),
+            "n_with_cart": int(len(yes)), "n_cities_with_cart": int(yes["city"].nunique()),
+            "n_without_cart": int((covered == "no").sum()), "n_cart_unknown": int((covered == "unknown").sum()),
+            "n_cap_stated": int(schemes["cap_cny"].notna().sum())}
+
+
+def value_of(frame: pd.DataFrame, key: str, row_id: str) -> float | None:
+    row = row_by_key(frame, key, row_id)
+    return None if row is None or is_missing(row["value"]) else float(row["value"])
+
+
+def us_comparison(prices: pd.DataFrame, market_figures: pd.DataFrame) -> pd.DataFrame:
+    """US launch list prices beside the China list price of the same product, converted at the
+    exchange rate in the data (its date stated); a product not sold in China shows no China price."""
+    import pandas as pd
+
+    rate_row = row_by_key(market_figures, "figure_id", EXCHANGE_RATE)
+    rate = None if rate_row is None else float(rate_row["value"])
+    rate_date = MISSING if rate_row is None else dated(rate_row["as_of_date"], rate_row["date_precision"])
+    records = []
+    for pid in US_PRICES:
+        us = row_by_key(prices, "price_id", pid)
+        if us is None:
+            continue
+        product = us["product_id"] if not is_missing(us["product_id"]) else None
+        china = row_by_key(prices, "price_id", CHINA_PRICE_FOR[product]) if product in CHINA_PRICE_FOR else None
+        record = {"price_id": pid, "product": product if product is not None else us["product_name"], "us_usd": float(us["value"]),
+                  "us_shown": f"{format_value(float(us['value']))} USD", "us_date": dated(us["price_date"], us["date_precision"]),
+                  "us_source_id": us["source_id"], "china_cny": None, "china_shown": "not sold in China" if product is None
+                  else "no China price in the data", "china_date": "", "china_usd_shown": "", "ratio_shown": "",
+                  "rate_shown": "" if rate is None else f"{rate:g} CNY per USD ({rate_date})"}
+        if china is not None and rate is not None:
+            usd = float(china["value"]) / rate
+            record.update({"china_cny": float(china["value"]), "china_shown": f"{format_value(float(china['value']))} CNY",
+                           "china_date": dated(china["price_date"], china["date_precision"]),
+                           "china_usd_shown": f"{format_value(round(usd))} USD",
+                           "ratio_shown": f"{100 * usd / float(us['value']):.0f} %", "china_source_id": china["source_id"]})
+        records.append(record)
+    columns = ["price_id", "product", "us_shown", "us_date", "china_shown", "china_date", "rate_shown", "china_usd_shown",
+               "ratio_shown", "us_usd", "china_cny", "us_source_id", "china_source_id"]
+    frame = pd.DataFrame(records)
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    if "china_source_id" not in frame.columns:
+        frame["china_source_id"] = None
+    return frame[columns]
+
+
+def income_years(price_table_frame: pd.DataFrame, market_figures: pd.DataFrame) -> pd.DataFrame:
+    """For each dated, exact China list price of one product (not a band, not an outlier), the
+    price in years of national per-capita disposable income (the income row's year stated)."""
+    import pandas as pd
+
+    income = row_by_key(market_figures, "figure_id", INCOME)
+    columns = ["price_id", "product_id", "product_name", "value", "price_date_shown", "income_cny", "income_year",
+               "years", "years_shown", "source_id", "income_source_id"]
+    if income is None:
+        return pd.DataFrame(columns=columns)
+    frame = price_table_frame[(price_table_frame["currency"] == "CNY") & price_table_frame["value"].notna()
+                              & price_table_frame["product_id"].notna() & (price_table_frame["qualifier"] == "exact")
+                              & ~price_table_frame["outlier"] & price_table_frame["price_date"].notna()]
+    # the newest exact price of each product
+    frame = frame.sort_values(["product_id", "price_date", "price_id"]).groupby("product_id", as_index=False).tail(1)
+    out = frame[["price_id", "product_id", "product_name", "value", "price_date_shown", "source_id"]].copy()
+    out["income_cny"] = float(income["value"])
+    out["income_year"] = int(income["as_of_date"].year)
+    out["years"] = out["value"].astype(float) / float(income["value"])
+    out["years_shown"] = [f"{y:.1f}" for y in out["years"]]
+    out["income_source_id"] = income["source_id"]
+    return out.sort_values(["years", "price_id"], ascending=[False, True]).reset_index(drop=True)[columns]
+
+
+def income_figure(years: pd.DataFrame):
+    """Horizontal bars: years of national per-capita disposable income one treatment costs."""
+    import matplotlib.pyplot as plt
+
+    from review_utils.render.figures import OKABE_ITO, placeholder
+
+    if years.empty:
+        return placeholder("No dated list price or income figure as of the edition date")
+    frame = years.sort_values(["years", "price_id"]).reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(6.5, 0.9 + 0.45 * len(frame)))
+    ax.barh(range(len(frame)), frame["years"], color=OKABE_ITO[0])
+    for i, row in frame.iterrows():
+        ax.annotate(f"{row['years_shown']} years ({format_value(float(row['value']))} CNY, {row['price_date_shown']})",
+                    (row["years"], i), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
+    ax.set_yticks(range(len(frame)), list(frame["product_id"]))
+    ax.set_xlabel(f"years of per-capita disposable income ({int(frame['income_year'].iloc[0])}, national)")
+    ax.set_xlim(0, float(frame["years"].max()) * 1.6)
+    ax.grid(axis="y", visible=False)
+    fig.tight_layout()
+    return fig
+
+
+def access_key_findings(price_table_frame: pd.DataFrame, reimbursement: pd.DataFrame, schemes: pd.DataFrame,
+                        prices: pd.DataFrame, market_figures: pd.DataFrame) -> dict[str, str]:
+    """The numbers of the box that opens the chapter (MISSING where the edition lacks a row)."""
+    out: dict[str, str] = {}
+    listed_drugs, listed_cart = value_of(reimbursement, "reimb_id", "RB24"), value_of(reimbursement, "reimb_id", "RB25")
+    out["kf_list_drugs"] = MISSING if listed_drugs is None else format_value(listed_drugs)
+    out["kf_list_cart"] = MISSING if listed_cart is None else format_value(listed_cart)
+    counts = huimin_bao_counts(schemes)
+    out["kf_hb_schemes"], out["kf_hb_with_cart"] = format_value(counts["n_schemes"]), format_value(counts["n_with_cart"])
+    out["kf_hb_cities_with_cart"] = format_value(counts["n_cities_with_cart"])
+    relma = row_by_key(reimbursement, "reimb_id", "RB37")
+    out["kf_relma_schemes"] = _stated_row(relma)
+    comparison = us_comparison(prices, market_figures)
+    paired = comparison[comparison["ratio_shown"] != ""]
+    out["kf_us_ratio"] = paired["ratio_shown"].iloc[0] if len(paired) else MISSING
+    out["kf_us_product"] = paired["product"].iloc[0] if len(paired) else MISSING
+    years = income_years(price_table_frame, market_figures)
+    out["kf_years_low"] = MISSING if years.empty else f"{years['years'].min():.1f}"
+    out["kf_years_high"] = MISSING if years.empty else f"{years['years'].max():.1f}"
+    treated, eligible = (row_by_key(market_figures, "figure_id", k) for k in ("MF30", "MF31"))
+    out["kf_treated"] = _stated_row(treated)
+    out["kf_eligible"] = _stated_row(eligible)
+    return out
+
+
+def china_prices(prices: pd.DataFrame) -> pd.DataFrame:
+    """Prices in China (CNY); US list prices are compared apart (:func:`us_comparison`)."""
+    return prices[prices["currency"] == "CNY"]
+
+
+def sourced(frame: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``source_shown``: its source's tier, corroborated or not, or 'single secondary
+    source' (:mod:`review_utils.chapters.shared.sourcing`)."""
+    from review_utils.chapters.shared.sourcing import with_source_words
+
+    return with_source_words(frame, sources)

@@ -1,4 +1,5 @@
-"""Innovations: the review's next-generation directions and the (preclinical) Huangqin claim.
+"""Innovations: new CAR-T designs with clinical data, ordered by the weight of their evidence;
+the review's next-generation directions; and the (preclinical) Huangqin claim.
 
 The Huangqin (Scutellaria baicalensis) numbers are a before/after pair from animal models of
 lung cancer that the review gives in its abstract only, with no model, sample size or reference.
@@ -19,8 +20,22 @@ if TYPE_CHECKING:
 # any that no longer exists, and tests/test_layers.py fails on an id typed but not listed here.
 ROWS = {
     "findings": ("F009", "F010"),
+    "innovations": ("IN01", "IN02", "IN03", "IN04", "IN05", "IN06", "IN07"),
     "recommendations": ("REC3", "REC4", "REC5", "REC6"),
 }
+
+# Claims of the review that this chapter discusses; it shows the audit's status for each.
+CLAIMS = ("C012",)
+ROWS["claims"] = CLAIMS
+
+DIRECTION_LABELS = {"in_vivo": "In vivo CAR-T", "allogeneic": "Allogeneic (off the shelf)",
+                    "fast_manufacturing": "Fast manufacturing", "cd7": "CD7 CAR-T", "dual_target": "Dual target",
+                    "autoimmune": "Autoimmune disease"}
+# Weight of a design's evidence, from the phase as the source words it: larger is stronger.
+PHASE_WEIGHTS = (("phase 3", 5), ("phase 2", 4), ("phase 1/2", 3), ("pooled", 3), ("phase 1", 2),
+                 ("investigator-initiated", 1))
+VERIFIED_WORDS = {"yes": "read in the source", "single_low_tier": "single secondary source, not verified",
+                  "no": "not confirmed"}
 
 PRECLINICAL = "PRECLINICAL"
 
@@ -135,3 +150,103 @@ def huangqin_figure(pair: pd.DataFrame):
     ax.grid(axis="x", visible=False)
     fig.tight_layout()
     return fig
+
+
+def phase_weight(phase: Any) -> int:
+    """How far a trial has gone, from its phase as worded (0 when the wording is not known)."""
+    text = str(phase).lower()
+    return max((weight for word, weight in PHASE_WEIGHTS if word in text), default=0)
+
+
+def evidence_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """The designs with clinical data, strongest evidence first: by phase, then patients treated
+    (unknown last), then whether a result is stated; with reader columns."""
+
+    from review_utils.data.values import is_missing
+    from review_utils.render.text import dated, stated
+
+    frame = rows.copy()
+    frame["weight"] = [phase_weight(p) for p in frame["phase"]]
+    frame["_n"] = [-1 if is_missing(n) else int(n) for n in frame["n_treated"]]
+    frame["_result"] = [0 if is_missing(v) and is_missing(lo) else 1 for v, lo in zip(frame["value"], frame["value_low"])]
+    frame = frame.sort_values(["weight", "_n", "_result", "innovation_id"], ascending=[False, False, False, True])
+    frame["direction_shown"] = [DIRECTION_LABELS.get(d, d) for d in frame["direction"]]
+    frame["n_shown"] = ["not stated" if n < 0 else format_value(n) for n in frame["_n"]]
+    frame["result_shown"] = [
+        "no result reported" if is_missing(r["value"]) and is_missing(r["value_low"])
+        else f"{r['outcome']}: {stated(r['value'], r['value_low'], r['value_high'], r['qualifier'], r['unit'])}"
+        for _, r in frame.iterrows()]
+    frame["reported_shown"] = [dated(d, p) for d, p in zip(frame["reported"], frame["date_precision"])]
+    frame["verified_shown"] = [VERIFIED_WORDS.get(v, v) for v in frame["verified"]]
+    return frame.drop(columns=["_n", "_result"]).reset_index(drop=True)
+
+
+def evidence_summary(table: pd.DataFrame) -> dict[str, Any]:
+    """Numbers for the prose and the key findings box."""
+    with_n = table[table["n_shown"] != "not stated"]
+    largest = with_n.sort_values(["n_treated", "innovation_id"], ascending=[False, True]).head(1)
+    autoimmune = table[table["direction"] == "autoimmune"]
+    return {
+        "inn_n_rows": int(len(table)),
+        "inn_n_designs": int(table["product"].nunique()),
+        "inn_n_directions": int(table["direction"].nunique()),
+        "inn_largest_product": largest["product"].iloc[0] if len(largest) else MISSING,
+        "inn_largest_n": format_value(int(largest["n_treated"].iloc[0])) if len(largest) else MISSING,
+        "inn_n_low_tier": int((table["verified"] != "yes").sum()),
+        "inn_n_autoimmune_results": int(sum(1 for r in autoimmune["result_shown"] if r != "no result reported")),
+    }
+
+
+def row_result(table: pd.DataFrame, innovation_id: str) -> str:
+    """One row's result as worded in the table, or MISSING."""
+    hit = table[table["innovation_id"] == innovation_id]
+    return MISSING if hit.empty else str(hit.iloc[0]["result_shown"])
+
+
+def row_n(table: pd.DataFrame, innovation_id: str) -> str:
+    hit = table[table["innovation_id"] == innovation_id]
+    return MISSING if hit.empty else str(hit.iloc[0]["n_shown"])
+
+
+def patients_figure(table: pd.DataFrame):
+    """Horizontal bars: patients treated per design, where the source states it, strongest
+    evidence at the top; the label gives the phase."""
+    import matplotlib.pyplot as plt
+
+    from review_utils.render.figures import OKABE_ITO, placeholder
+
+    rows = table[table["n_shown"] != "not stated"].drop_duplicates("product")
+    if rows.empty:
+        return placeholder("No patient numbers as of the edition date")
+    rows = rows.iloc[::-1].reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7.5, 0.9 + 0.5 * len(rows)))
+    ax.barh(range(len(rows)), rows["n_treated"].astype(float), color=OKABE_ITO[0])
+    for i, row in rows.iterrows():
+        ax.annotate(f"{row['n_shown']} ({row['phase']}; {row['direction_shown']})", (float(row["n_treated"]), i),
+                    xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
+    ax.set_yticks(range(len(rows)), list(rows["product"]))
+    ax.set_xscale("log")
+    ax.set_xlim(1, float(rows["n_treated"].max()) * 2000)
+    ax.set_xlabel("patients treated or evaluable (log scale)")
+    ax.grid(axis="y", visible=False)
+    fig.tight_layout()
+    return fig
+
+
+def row_value(rows: pd.DataFrame, innovation_id: str) -> str:
+    """One row's stated value with its wording and unit ('64.4 %', '9–14 days'), or MISSING."""
+    from review_utils.render.text import stated
+
+    hit = rows[rows["innovation_id"] == innovation_id]
+    if hit.empty:
+        return MISSING
+    r = hit.iloc[0]
+    return stated(r["value"], r["value_low"], r["value_high"], r["qualifier"], r["unit"])
+
+
+def sourced(frame: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``source_shown``: its source's tier, corroborated or not, or 'single secondary
+    source' (:mod:`review_utils.chapters.shared.sourcing`)."""
+    from review_utils.chapters.shared.sourcing import with_source_words
+
+    return with_source_words(frame, sources)

@@ -16,13 +16,36 @@ if TYPE_CHECKING:
 # Rows of data/ that this chapter (module and notebook) names by id; `review validate` reports
 # any that no longer exists, and tests/test_layers.py fails on an id typed but not listed here.
 ROWS = {
-    "findings": ("F030", "F031", "F040"),
+    "findings": ("F030", "F031", "F034", "F035", "F040", "F062"),
     "market_figures": ("MF11", "MF15", "MF16"),
     "policy_events": (
-        "E01", "E02", "E04", "E05", "E07", "E08", "E09", "E13", "E14", "E16", "E17", "E20", "E21", "E25",
-        "E27"
+        "E01", "E02", "E04", "E05", "E07", "E08", "E09", "E11", "E12", "E13", "E14", "E16", "E17", "E20", "E21",
+        "E25", "E27", "E31", "E32", "E33", "E34", "E35", "E36", "E37", "E38", "E39", "E40", "E41", "E42", "E43",
+        "E46", "E47", "E51", "E52", "E53", "E54", "E56", "E57", "E60",
     ),
 }
+
+# Claims of the sources that this chapter discusses; it shows the audit's status for each.
+CLAIMS = ("C062c", "C062d", "C064", "C065", "C066", "C082", "C083", "C093")
+ROWS["claims"] = CLAIMS
+
+# The two tracks a cell therapy can take in China, each with the events that set its rules.
+TRACKS: dict[str, tuple[str, ...]] = {
+    "clinical research and clinical use in hospitals (health authorities: NHC)": (
+        "E31", "E33", "E46", "E47", "E52", "E53", "E54"),
+    "registration trials and marketing authorisation as a drug (NMPA, CDE)": (
+        "E32", "E34", "E35", "E38", "E40", "E41", "E43", "E56"),
+}
+# The expedited pathways: the law, the registration provisions, the procedures and the 2026 regulation.
+PATHWAY_EVENTS = ("E34", "E35", "E36", "E11", "E60", "E37", "E56", "E57")
+# Conditional approval: the procedure, its guideline, the draft revision and its status.
+CONDITIONAL_EVENTS = ("E11", "E37", "E12", "E13", "E51")
+# Post-marketing risk management of CAR-T.
+RISK_EVENTS = ("E39", "E42", "E41", "E27")
+
+STATUS_ORDER = ["in_force", "final", "draft", "superseded"]
+STATUS_LABELS = {"draft": "draft", "final": "final, not yet in force", "in_force": "in force",
+                 "superseded": "superseded", "not_a_rule": "not a rule"}
 
 # Rows of the timeline, top to bottom: how a product reaches patients, then the rules around it.
 KIND_ORDER = ["approval_pathway", "review_reform", "guidance", "pilot_zone", "post_marketing", "reimbursement",
@@ -206,9 +229,9 @@ def figure_value(market_figures: pd.DataFrame, figure_id: str, missing: str = MI
 RECORD_PHRASES = {
     "E17": ("The rule counts working days, not calendar days; it began as a pilot in Beijing and Shanghai "
              "that at first left out cell and gene therapies, and became a nationwide pathway only with a "
-             "later NMPA announcement (rows {rows})."),
+             "later NMPA announcement ({rows})."),
     "E21": ("The notice itself names fewer areas: the Beijing, Shanghai and Guangdong free-trade zones and "
-             "the Hainan free-trade port (row {rows})."),
+             "the Hainan free-trade port ({rows})."),
 }
 NO_RECORD = "No public-record row in this edition dates or checks this claim."
 
@@ -219,4 +242,134 @@ def record_phrase(fixes: pd.DataFrame, seed_id: str) -> str:
     hit = fixes[fixes["seed_row"] == seed_id]
     if hit.empty or not str(hit.iloc[0]["record_rows"]).startswith(("E", "MF", "F")):
         return NO_RECORD
-    return RECORD_PHRASES[seed_id].format(rows=hit.iloc[0]["record_rows"])
+    return RECORD_PHRASES[seed_id].format(rows=hit.iloc[0]["record_says"])
+
+
+def status_label(status: Any) -> str:
+    return STATUS_LABELS.get(str(status), str(status).replace("_", " "))
+
+
+def with_status(events: pd.DataFrame) -> pd.DataFrame:
+    """``events`` with a reader's wording of the rule's status (``status_shown``)."""
+    frame = events.copy()
+    frame["status_shown"] = [status_label(s) for s in frame["rule_status"]]
+    return frame
+
+
+def pick(events: pd.DataFrame, ids: tuple[str, ...] | list[str]) -> pd.DataFrame:
+    """The rows of ``events`` with these ids, in the order given (ids absent from the edition are
+    skipped)."""
+    import pandas as pd
+
+    by_id = {row["event_id"]: row for _, row in events.iterrows()}
+    rows = [by_id[i] for i in ids if i in by_id]
+    return pd.DataFrame(rows, columns=events.columns).reset_index(drop=True)
+
+
+def tracks_table(events: pd.DataFrame) -> pd.DataFrame:
+    """One row per event that sets the rules of a track, with the track named; dated in order."""
+    import pandas as pd
+
+    parts = []
+    for track, ids in TRACKS.items():
+        part = pick(events, ids)
+        part.insert(0, "track", track)
+        parts.append(part.sort_values(["date", "event_id"], na_position="last"))
+    frame = pd.concat(parts, ignore_index=True) if parts else events.iloc[0:0].assign(track=[])
+    return with_status(frame)
+
+
+def rules(events: pd.DataFrame) -> pd.DataFrame:
+    """China's rules, guidelines and procedures (not product approvals, trends or statements)."""
+    mask = events["jurisdiction"].astype(str).str.startswith("CN") & (events["rule_status"] != "not_a_rule")
+    return events[mask]
+
+
+def status_counts(events: pd.DataFrame) -> pd.DataFrame:
+    """China's rules per status (in force, final, draft, superseded), for the table and prose."""
+    import pandas as pd
+
+    chinese = rules(events)
+    counts = [{"status": s, "status_shown": status_label(s), "rules": int((chinese["rule_status"] == s).sum())}
+              for s in STATUS_ORDER]
+    return pd.DataFrame(counts, columns=["status", "status_shown", "rules"])
+
+
+def approval_types(approvals: pd.DataFrame) -> dict[str, int]:
+    """Approved indications by the approval type the sources state (conditional, full, not stated)."""
+    kinds = approvals["approval_type"].astype(str)
+    return {"n_conditional": int((kinds == "conditional").sum()), "n_full": int((kinds == "full").sum()),
+            "n_type_not_stated": int((kinds == "not_stated").sum()), "n_indications": int(len(approvals))}
+
+
+def key_findings(events: pd.DataFrame) -> dict[str, Any]:
+    """Numbers for the box that opens the chapter."""
+    counts = {row["status"]: row["rules"] for _, row in status_counts(events).iterrows()}
+    chinese = rules(events)
+    dated_rows = chinese[chinese["date"].notna()].sort_values("date")
+    return {
+        "n_rules": int(len(chinese)),
+        "n_in_force": int(counts.get("in_force", 0)),
+        "n_draft": int(counts.get("draft", 0)),
+        "n_superseded": int(counts.get("superseded", 0)),
+        "latest_rule": (f"{dated_rows.iloc[-1]['label']} ({dated(dated_rows.iloc[-1]['date'], dated_rows.iloc[-1]['date_precision'])})"
+                        if len(dated_rows) else "none"),
+    }
+
+
+STATUS_STYLE = {"in_force": ("#009E73", "o"), "final": ("#0072B2", "s"), "draft": ("#E69F00", "D"),
+                "superseded": ("#999999", "X")}
+
+
+def rules_figure(events: pd.DataFrame, *, as_of: Any) -> Figure:
+    """China's dated rules, one line each, named, at their date; colour and marker give the
+    status as of the newest edition; hollow markers are dates known only to the month or year."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from review_utils.render.figures import placeholder
+
+    chinese = rules(events)
+    chinese = chinese[chinese["date"].notna()].sort_values(["date", "event_id"]).reset_index(drop=True)
+    if chinese.empty:
+        return placeholder("No dated rules as of the edition date")
+    fig, ax = plt.subplots(figsize=(8.0, 1.2 + 0.24 * len(chinese)))
+    for i, row in chinese.iterrows():
+        colour, marker = STATUS_STYLE.get(row["rule_status"], ("#000000", "o"))
+        hollow = row["date_precision"] != "day"
+        ax.scatter([row["date"]], [i], marker=marker, s=42, zorder=3, facecolor="white" if hollow else colour,
+                   edgecolor=colour, linewidth=1.4 if hollow else 0.6)
+    ax.set_yticks(range(len(chinese)), [str(label) for label in chinese["label"]], fontsize=7.5)
+    ax.set_ylim(len(chinese) - 0.5, -0.8)
+    ax.axvline(pd.Timestamp(as_of), color="#555555", linestyle="--", linewidth=1)
+    for status in STATUS_ORDER:
+        if (chinese["rule_status"] == status).any():
+            colour, marker = STATUS_STYLE[status]
+            ax.scatter([], [], marker=marker, facecolor=colour, edgecolor=colour, label=status_label(status))
+    ax.scatter([], [], marker="o", facecolor="white", edgecolor="#555555", linewidth=1.4, label="date to the month or year")
+    ax.legend(loc="lower left", fontsize=7.5, frameon=False, ncol=3, bbox_to_anchor=(0, 1.0), borderaxespad=0.2)
+    ax.grid(axis="y", visible=False)
+    fig.tight_layout()
+    return fig
+
+
+def event_date(events: pd.DataFrame, event_id: str, missing: str = MISSING) -> str:
+    """An event's date worded to its precision, or ``missing`` when the edition lacks it."""
+    hit = events[events["event_id"] == event_id]
+    if hit.empty:
+        return missing
+    return dated(hit.iloc[0]["date"], hit.iloc[0]["date_precision"])
+
+
+def event_status(events: pd.DataFrame, event_id: str, missing: str = MISSING) -> str:
+    """The status of the rule an event concerns, in words, or ``missing``."""
+    hit = events[events["event_id"] == event_id]
+    return missing if hit.empty else status_label(hit.iloc[0]["rule_status"])
+
+
+def sourced(frame: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``source_shown``: its source's tier, corroborated or not, or 'single secondary
+    source' (:mod:`review_utils.chapters.shared.sourcing`)."""
+    from review_utils.chapters.shared.sourcing import with_source_words
+
+    return with_source_words(frame, sources)

@@ -765,3 +765,24 @@ def ledger_problems(data_dir: Any, edition: dt.date) -> list[Problem]:
     keys = {name: package.resource(name).descriptor["schema"]["primaryKey"] for name in RESOURCES_NEEDED}
     verdicts = audit(load_tables(lambda n: package.load(n, as_of=edition), package.load, keys, edition))
     return materiality_problems(verdicts, package.load("claims"), package.resource("claims").display_path)
+
+
+def verdict_of(verdicts: pd.DataFrame, claim_id: str, missing: str | None = None) -> str:
+    """The audit's status label for one claim, as every chapter that discusses the claim shows
+    it (one place decides); ``missing`` (default: not in this edition) when the claim is not yet
+    known by the edition date."""
+    from review_utils.render.text import NOT_IN_EDITION
+
+    hit = verdicts[verdicts["claim_id"] == claim_id]
+    if hit.empty:
+        return NOT_IN_EDITION if missing is None else missing
+    return str(hit.iloc[0]["status_label"])
+
+
+def glue_verdicts(glue: Callable[[str, Any], Any], verdicts: pd.DataFrame, claim_ids: Any) -> dict[str, str]:
+    """Glue ``verdict_<claim id>`` for each claim a chapter discusses; the names are what
+    tests/test_reader_text.py checks against the audit across the built site."""
+    shown = {}
+    for claim_id in claim_ids:
+        shown[claim_id] = glue(f"verdict_{claim_id}", verdict_of(verdicts, claim_id))
+    return shown
