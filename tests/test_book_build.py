@@ -18,7 +18,16 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import REPO, SMALL_BOOK, copy_project, edit_csv, first_row, run_review, set_cell, tree_digest
+from conftest import (
+    REPO,
+    SMALL_BOOK,
+    copy_project,
+    edit_csv,
+    first_row,
+    run_review,
+    set_cell,
+    tree_digest,
+)
 
 pytestmark = pytest.mark.slow
 

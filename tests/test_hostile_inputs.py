@@ -22,7 +22,15 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import SMALL_BOOK, copy_project, edit_csv, first_row, run_review, set_cell, tree_digest
+from conftest import (
+    SMALL_BOOK,
+    copy_project,
+    edit_csv,
+    first_row,
+    run_review,
+    set_cell,
+    tree_digest,
+)
 
 pytestmark = pytest.mark.slow
 

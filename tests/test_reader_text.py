@@ -290,13 +290,15 @@ def test_chapters_open_with_key_findings_whose_numbers_come_from_data(site):
     assert not problems, "\n".join(problems)
 
 
-def test_source_words_flag_a_row_resting_on_one_secondary_page():
+def test_source_words_flag_a_row_resting_on_one_low_tier_source():
     import pandas as pd
 
-    from review_utils.chapters.shared.sourcing import SINGLE_LOW, source_words
+    from review_utils.data.support import support_of
 
     sources = pd.DataFrame({"source_id": ["blog", "paper", "wire"], "tier": ["secondary", "peer_reviewed", "news"]})
     rows = pd.DataFrame({"source_id": ["blog", "blog", "paper", "wire", "gone"],
                          "corroborating_source_id": [None, "paper", "", "blog", None]})
-    assert source_words(rows, sources) == [SINGLE_LOW, "secondary, corroborated", "peer-reviewed", "news, corroborated",
-                                           "tier not recorded"]
+    assert support_of(rows, sources).tolist() == ["single secondary source", "secondary, corroborated", "peer-reviewed",
+                                                  "news, corroborated", "tier not recorded"]
+    lone_news = pd.DataFrame({"source_id": ["wire"], "corroborating_source_id": [None]})
+    assert support_of(lone_news, sources).tolist() == ["single news source"]

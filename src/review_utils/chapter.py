@@ -149,7 +149,7 @@ class Chapter:
         from IPython.display import Markdown, display
 
         columns = dict(columns or {c: c for c in frame.columns})
-        if {"source_id", "corroborating_source_id"} <= set(frame.columns) and "support" not in frame.columns:
+        if {"source_id", "corroborating_source_id"} <= set(frame.columns) and not {"support", "source_shown"} & set(frame.columns):
             from review_utils.data.support import support_of
 
             frame = frame.assign(support=support_of(frame, self.load("sources")))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from review_utils.data.support import with_support as sourced  # noqa: F401 - the tables' Source column
 from review_utils.data.values import is_missing, row_by_key
 from review_utils.render.text import NOT_IN_EDITION as MISSING
 from review_utils.render.text import dated, format_value, stated
@@ -523,9 +524,3 @@ def china_prices(prices: pd.DataFrame) -> pd.DataFrame:
     return prices[prices["currency"] == "CNY"]
 
 
-def sourced(frame: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with ``source_shown``: its source's tier, corroborated or not, or 'single secondary
-    source' (:mod:`review_utils.chapters.shared.sourcing`)."""
-    from review_utils.chapters.shared.sourcing import with_source_words
-
-    return with_source_words(frame, sources)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from review_utils.data.support import with_support as sourced  # noqa: F401 - the tables' Source column
 from review_utils.render.text import NOT_IN_EDITION as MISSING
 from review_utils.render.text import format_value
 
@@ -244,9 +245,3 @@ def row_value(rows: pd.DataFrame, innovation_id: str) -> str:
     return stated(r["value"], r["value_low"], r["value_high"], r["qualifier"], r["unit"])
 
 
-def sourced(frame: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with ``source_shown``: its source's tier, corroborated or not, or 'single secondary
-    source' (:mod:`review_utils.chapters.shared.sourcing`)."""
-    from review_utils.chapters.shared.sourcing import with_source_words
-
-    return with_source_words(frame, sources)

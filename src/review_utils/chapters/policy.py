@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from review_utils.data.support import with_support as sourced  # noqa: F401 - the tables' Source column
 from review_utils.data.values import value_by_key
 from review_utils.render.text import NOT_IN_EDITION as MISSING
 from review_utils.render.text import as_given, dated, stated
@@ -367,9 +368,3 @@ def event_status(events: pd.DataFrame, event_id: str, missing: str = MISSING) ->
     return missing if hit.empty else status_label(hit.iloc[0]["rule_status"])
 
 
-def sourced(frame: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with ``source_shown``: its source's tier, corroborated or not, or 'single secondary
-    source' (:mod:`review_utils.chapters.shared.sourcing`)."""
-    from review_utils.chapters.shared.sourcing import with_source_words
-
-    return with_source_words(frame, sources)

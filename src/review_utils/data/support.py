@@ -17,7 +17,8 @@ TIER_WORDS = {"regulator": "regulator", "filing_or_company": "company filing or 
 LOW_TIERS = ("news", "secondary")
 
 
-def support_of(frame: pd.DataFrame, sources: pd.DataFrame) -> pd.Series:
+def support_of(frame: pd.DataFrame, sources: pd.DataFrame, source_column: str = "source_id",
+               corroborating_column: str = "corroborating_source_id") -> pd.Series:
     """Per row: 'regulator', 'peer-reviewed, corroborated', 'single news source', ... (empty where
     the row has no source). A row resting on one news or secondary source says so in words."""
     tiers = dict(zip(sources["source_id"], sources["tier"]))
@@ -26,16 +27,23 @@ def support_of(frame: pd.DataFrame, sources: pd.DataFrame) -> pd.Series:
         if is_missing(source):
             return ""
         tier = tiers.get(str(source))
-        words = TIER_WORDS.get(str(tier), "unknown tier")
+        words = TIER_WORDS.get(str(tier), "tier not recorded")
         corroborated = not is_missing(others) and str(others).strip() != ""
         if corroborated:
             return f"{words}, corroborated"
         return f"single {words} source" if tier in LOW_TIERS else words
 
-    others = frame["corroborating_source_id"] if "corroborating_source_id" in frame.columns else [None] * len(frame)
     import pandas as pd
 
-    return pd.Series([label(s, o) for s, o in zip(frame["source_id"], others)], index=frame.index, dtype="string")
+    others = frame[corroborating_column] if corroborating_column in frame.columns else [None] * len(frame)
+    return pd.Series([label(s, o) for s, o in zip(frame[source_column], others)], index=frame.index, dtype="string")
+
+
+def with_support(frame: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with a ``source_shown`` column: :func:`support_of` for each row."""
+    out = frame.copy()
+    out["source_shown"] = support_of(out, sources) if len(out) else []
+    return out
 
 
 def tier_shares(tables: dict[str, pd.DataFrame], sources: pd.DataFrame, resources: list[str]) -> pd.DataFrame:
