@@ -349,7 +349,8 @@ class _Buffer:
                     return obj
             except json.JSONDecodeError as exc:
                 if self.eof:
-                    problem = "ends in the middle of it (the file is truncated)" if exc.pos >= len(self.text) - 1 \
+                    cut = exc.msg.startswith("Unterminated") or exc.pos >= len(self.text.rstrip()) - 1
+                    problem = "ends in the middle of it (the file is truncated)" if cut \
                         else f"is not valid JSON ({exc.msg} at offset {self.offset + exc.pos})"
                     raise self.error(f"{what}, starting at offset {start}, {problem}") from None
             if len(self.text) - self.pos > MAX_RECORD_BYTES:
@@ -524,8 +525,8 @@ def _aact_rows(source: _AactSource, name: str, needed: list[str]) -> Iterator[tu
             header = next(reader)
         except StopIteration:
             raise DataValidationError([Problem(display, None, None, None, "empty-file", "is empty")]) from None
-        except UnicodeDecodeError as exc:
-            raise _aact_encoding(display, 1, exc) from None
+        except UnicodeDecodeError:
+            raise _aact_encoding(source, name, display) from None
         missing = [c for c in needed if c not in header]
         if missing:
             raise DataValidationError([Problem(display, 1, None, "|".join(header), "header",
@@ -540,14 +541,28 @@ def _aact_rows(source: _AactSource, name: str, needed: list[str]) -> Iterator[tu
                     raise DataValidationError([Problem(display, line, None, f"{len(record)} cells", "cell-count",
                                                        f"has {len(record)} fields but the header has {len(header)}")])
                 yield line, {c: record[i] for c, i in positions.items()}
-        except UnicodeDecodeError as exc:
-            raise _aact_encoding(display, line + 1, exc) from None
+        except UnicodeDecodeError:
+            raise _aact_encoding(source, name, display) from None
 
 
-def _aact_encoding(display: str, line: int, exc: UnicodeDecodeError) -> DataValidationError:
-    return DataValidationError([Problem(display, line, None, repr(exc.object[exc.start:exc.start + 4]), "encoding",
-                                        f"is not UTF-8 (byte {exc.object[exc.start]:#04x}, near line {line}); "
-                                        "AACT writes UTF-8: re-download the export")])
+def _aact_encoding(source: _AactSource, name: str, display: str) -> DataValidationError:
+    """The decoder reads ahead, so find the first line that is not UTF-8 again, in bytes."""
+    handle, _ = source.open(name)
+    with handle:
+        number = 0
+        while True:
+            raw = handle.readline(MAX_RECORD_BYTES + 1)
+            if not raw:
+                break
+            number += 1
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return DataValidationError([Problem(
+                    display, number, None, repr(raw[exc.start:exc.start + 4]), "encoding",
+                    f"is not UTF-8 (byte {raw[exc.start]:#04x} at column {exc.start + 1} of line {number}); "
+                    "AACT writes UTF-8: re-download the export")])
+    return DataValidationError([Problem(display, None, None, None, "encoding", "is not UTF-8")])
 
 
 def _bounded_lines(text, display: str) -> Iterator[str]:
@@ -579,9 +594,15 @@ def read_aact(path: Path, snapshot_date: str) -> tuple[list[dict], list[dict]]:
     source = _AactSource(path)
     trials: dict[str, dict[str, str]] = {}
     order: list[str] = []
+    duplicates: list[Problem] = []
+    display = f"{path.name}/studies.txt"
     for line, row in _aact_rows(source, "studies", ["nct_id", "brief_title", "overall_status", "phase", "start_date",
                                                      "last_update_posted_date", "enrollment"]):
         nct = row["nct_id"]
+        if nct in trials:
+            duplicates.append(Problem(display, line, "nct_id", nct, "unique",
+                                      f"(NCT id {nct}) repeats line {trials[nct]['_line']}; each trial must appear once"))
+            continue
         status = row["overall_status"]
         trials[nct] = {"NCTId": nct, "BriefTitle": row["brief_title"],
                        "OverallStatus": AACT_STATUS.get(status.strip().lower(), status),
@@ -612,18 +633,9 @@ def read_aact(path: Path, snapshot_date: str) -> tuple[list[dict], list[dict]]:
                       "Zip": row["zip"], "Country": row["country"],
                       "SiteStatus": AACT_STATUS.get(row["status"].strip().lower(), row["status"]),
                       "Latitude": "", "Longitude": ""})
+    if duplicates:
+        raise DataValidationError(duplicates)
     rows = [trials[n] for n in order]
-    # duplicates: studies.txt must list each trial once
-    seen: dict[str, str] = {}
-    problems = []
-    display = f"{path.name}/studies.txt"
-    for nct, row in zip(order, rows):
-        if nct in seen and seen[nct] != row["_line"]:
-            problems.append(Problem(display, int(row["_line"]), "nct_id", nct, "unique",
-                                    f"(NCT id {nct}) repeats line {seen[nct]}; each trial must appear once"))
-        seen.setdefault(nct, row["_line"])
-    if problems:
-        raise DataValidationError(problems)
     for row in rows:
         row.pop("_line")
     return rows, sites
@@ -676,6 +688,19 @@ def detect_format(path: Path) -> str:
     raise ReviewError(f"{path}: not a snapshot folder, an AACT folder or zip, or a .json API v2 export")
 
 
+class SnapshotRefused(DataValidationError):
+    """``review registry add`` found problems in its input; nothing was added."""
+
+    def render(self, limit: int | None = None) -> str:
+        shown = self.problems if limit is None else self.problems[:limit]
+        lines = [f"The snapshot was not added ({len(self.problems)} problem(s)); data/ is unchanged:"]
+        lines += [f"  - {p}" for p in shown]
+        if limit is not None and len(self.problems) > limit:
+            lines.append(f"  ... and {len(self.problems) - limit} more")
+        lines.append("Fix the input (or export it again), then run review registry add again.")
+        return "\n".join(lines)
+
+
 @dataclass
 class Added:
     snapshot_id: str
@@ -688,6 +713,16 @@ class Added:
 def add(data_dir: Path, path: Path, *, source: str | None = None, date: str | None = None,
         source_id: str = "ctgov_cart_trials", sites_source_id: str = "ctgov_cart_sites") -> Added:
     """Validate the snapshot at ``path`` and add it to the package, or change nothing."""
+    try:
+        return _add(data_dir, path, source=source, date=date, source_id=source_id, sites_source_id=sites_source_id)
+    except SnapshotRefused:
+        raise
+    except DataValidationError as exc:
+        raise SnapshotRefused(exc.problems) from None
+
+
+def _add(data_dir: Path, path: Path, *, source: str | None, date: str | None, source_id: str,
+         sites_source_id: str) -> Added:
     import pandas as pd
 
     from review_utils.data.package import DataPackage, read_typed
