@@ -25,13 +25,26 @@ Definitions (the chapter states them; the tests recount them independently):
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from review_utils.data.values import is_missing
-from review_utils.render.text import NOT_IN_EDITION, format_value, with_unit
+from review_utils.chapters.shared.registry_trials import (  # noqa: F401 - the chapter's definitions
+    ACTIVE,
+    AUTOIMMUNE,
+    BRANCH_NAMES,
+    CHINA,
+    COLLECTION_NAMES,
+    GROUPS,
+    ONCOLOGY,
+    PHASE_ORDER,
+    STATUS_WORDS,
+    Landscape,
+    landscape,
+    location_group,
+    percent,
+    phase_group,
+    start_dates,
+)
+from review_utils.render.text import NOT_IN_EDITION, format_value
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,151 +53,6 @@ if TYPE_CHECKING:
 # Rows of data/ that this chapter (module and notebook) names by id; `review validate` reports
 # any that no longer exists, and tests/test_layers.py fails on an id typed but not listed here.
 ROWS: dict[str, tuple[str, ...]] = {}
-
-ONCOLOGY = "ctgov-car-t-oncology"
-AUTOIMMUNE = "ctgov-car-t-rheumatology"
-CHINA = "China"
-COLLECTION_NAMES = {ONCOLOGY: "oncology collection", AUTOIMMUNE: "autoimmune collection"}
-ACTIVE = ("RECRUITING", "NOT_YET_RECRUITING", "ACTIVE_NOT_RECRUITING", "ENROLLING_BY_INVITATION")
-GROUPS = ("mainland China only", "mainland China and elsewhere", "elsewhere only", "no location listed")
-BRANCH_NAMES = {"Heme-onc": "haematological", "Solid-onc": "solid tumour", "Mixed": "haematological and solid",
-                "Autoimmune": "autoimmune", "Unknown": "not classified"}
-PHASE_ORDER = ("early phase I", "phase I", "phase I/II", "phase II", "phase II/III or III", "phase IV", "not applicable or not given")
-STATUS_WORDS = {"RECRUITING": "recruiting", "NOT_YET_RECRUITING": "not yet recruiting",
-                "ACTIVE_NOT_RECRUITING": "active, not recruiting", "ENROLLING_BY_INVITATION": "enrolling by invitation",
-                "COMPLETED": "completed", "TERMINATED": "terminated", "WITHDRAWN": "withdrawn", "SUSPENDED": "suspended",
-                "UNKNOWN": "unknown", "AVAILABLE": "expanded access available", "NO_LONGER_AVAILABLE": "no longer available",
-                "TEMPORARILY_NOT_AVAILABLE": "temporarily not available", "APPROVED_FOR_MARKETING": "approved for marketing",
-                "WITHHELD": "withheld"}
-
-
-def percent(part: int, whole: int) -> str:
-    return with_unit(format_value(round(100 * part / whole, 1)), "percent") if whole else NOT_IN_EDITION
-
-
-@dataclass
-class Landscape:
-    as_of: dt.date
-    snapshots: list[Any]  # index rows used, one per collection
-    trials: pd.DataFrame  # one row per trial of the edition, with the derived columns
-    sites: pd.DataFrame
-    left_out_future: int
-    overlap: int
-    previous: Any = None  # the oncology snapshot before the edition's, when the edition has one
-    previous_trials: pd.DataFrame | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def label(self) -> str:
-        return "; ".join(f"{COLLECTION_NAMES.get(s.collection, s.collection)} pulled {s.snapshot_date.date().isoformat()}"
-                         for s in self.snapshots)
-
-
-def start_dates(trials: pd.DataFrame) -> pd.Series:
-    """Start as a timestamp: the day; the month's first day; else the StartYear's first day."""
-    import pandas as pd
-
-    text = trials["StartDate"].astype("string")
-    full = text.where(text.str.len() == 10)
-    month = text.where(text.str.len() == 7) + "-01"
-    dates = pd.to_datetime(full.fillna(month), format="%Y-%m-%d", errors="coerce")
-    if "StartYear" in trials.columns:
-        years = pd.to_numeric(trials["StartYear"], errors="coerce")
-        from_year = pd.to_datetime(years.astype("Int64").astype("string") + "-01-01", format="%Y-%m-%d", errors="coerce")
-        dates = dates.fillna(from_year)
-    return dates
-
-
-def location_group(countries: pd.Series) -> pd.Series:
-    lists = countries.fillna("").astype(str).str.split("|")
-
-    def group(items: list[str]) -> str:
-        items = [i for i in items if i]
-        if not items:
-            return GROUPS[3]
-        if CHINA in items:
-            return GROUPS[0] if set(items) == {CHINA} else GROUPS[1]
-        return GROUPS[2]
-
-    return lists.map(group)
-
-
-def phase_group(phase: pd.Series) -> pd.Series:
-    def one(value: Any) -> str:
-        text = "" if is_missing(value) else str(value)
-        parts = set(text.split("|"))
-        if parts & {"PHASE3"}:
-            return PHASE_ORDER[4]
-        if parts == {"PHASE1", "PHASE2"}:
-            return PHASE_ORDER[2]
-        for code, name in (("PHASE4", PHASE_ORDER[5]), ("PHASE2", PHASE_ORDER[3]), ("PHASE1", PHASE_ORDER[1]),
-                           ("EARLY_PHASE1", PHASE_ORDER[0])):
-            if code in parts:
-                return name
-        return PHASE_ORDER[6]
-
-    return phase.map(one, na_action=None)
-
-
-def _prepare(trials: pd.DataFrame, collection: str) -> pd.DataFrame:
-    frame = trials.copy()
-    frame["collection"] = collection
-    frame["start"] = start_dates(frame)
-    frame["start_year"] = frame["start"].dt.year.astype("Int64")
-    frame["group"] = location_group(frame["Countries"])
-    frame["in_china"] = frame["group"].isin(GROUPS[:2])
-    frame["located"] = frame["group"] != GROUPS[3]
-    frame["active"] = frame["OverallStatus"].isin(ACTIVE)
-    frame["phase_group"] = phase_group(frame["Phase"])
-    if collection == ONCOLOGY:
-        frame["branch"] = frame["Branch"].astype("string")
-    else:
-        frame["branch"] = "Autoimmune"
-    frame["branch"] = frame["branch"].fillna("Unknown").map(lambda b: BRANCH_NAMES.get(b, b))
-    frame["sponsor"] = frame["LeadSponsorClass"].map(lambda c: "industry" if c == "INDUSTRY" else "academic and other",
-                                                     na_action=None)
-    frame["target"] = frame["TargetCategory"].fillna("Other_or_unknown")
-    return frame
-
-
-def landscape(index: pd.DataFrame, data_dir: Path, as_of: dt.date) -> Landscape | None:
-    """The edition's trials, or ``None`` when no snapshot was pulled on or before ``as_of``
-    (``index`` is the package's registry_snapshots table, already filtered by the edition)."""
-    import pandas as pd
-
-    from review_utils.data.registry import load_snapshot
-
-    cutoff = pd.Timestamp(as_of)
-    index = index[index["snapshot_date"] <= cutoff].sort_values(["collection", "snapshot_date"])
-    if index.empty:
-        return None
-    latest = index.groupby("collection", sort=True).tail(1)
-    frames, site_frames, used = [], [], []
-    for collection in (ONCOLOGY, AUTOIMMUNE):
-        rows = latest[latest["collection"] == collection]
-        if rows.empty:
-            continue
-        row = rows.iloc[0]
-        snap = load_snapshot(data_dir, row)
-        frames.append(_prepare(snap.trials, collection))
-        site_frames.append(snap.sites)
-        used.append(row)
-    combined = pd.concat(frames, ignore_index=True)
-    duplicated = combined["NCTId"].duplicated(keep="first")
-    overlap = int(duplicated.sum())
-    combined = combined[~duplicated]
-    future = combined["start"] > cutoff
-    trials = combined[~future].reset_index(drop=True)
-    sites = pd.concat(site_frames, ignore_index=True).drop_duplicates(["NCTId", "Facility", "City", "Country"])
-    sites = sites[sites["NCTId"].isin(set(trials["NCTId"]))].reset_index(drop=True)
-    result = Landscape(as_of, used, trials, sites, int(future.sum()), overlap)
-    earlier = index[(index["collection"] == ONCOLOGY)]
-    if len(earlier) >= 2:
-        previous = earlier.iloc[-2]
-        result.previous = previous
-        old = load_snapshot(data_dir, previous).trials
-        result.previous_trials = old[~(start_dates(old) > cutoff)].reset_index(drop=True)
-    return result
 
 
 # ----------------------------------------------------------------------------- tables
