@@ -110,8 +110,11 @@ def _decode(raw: bytes, display: str) -> str:
                                            "of the file); export it as UTF-8")]) from None
 
 
-def read_table(path: Path, fields: list[dict[str, Any]], display: str) -> pd.DataFrame:
-    """One snapshot CSV, read by column name and typed by ``fields``; raises with every problem."""
+def read_table(path: Path, fields: list[dict[str, Any]], display: str, usecols: list[str] | None = None,
+               typed: bool = True) -> pd.DataFrame:
+    """One snapshot CSV, read by column name and typed by ``fields``; raises with every problem.
+    With ``typed=False`` the cells stay text (empty = missing) and no rule is checked: for a quick
+    count of a snapshot that ``review validate`` has checked already."""
     import pandas as pd
 
     from review_utils.data.package import _convert_column
@@ -120,7 +123,8 @@ def read_table(path: Path, fields: list[dict[str, Any]], display: str) -> pd.Dat
         raise DataValidationError([Problem(display, None, None, None, "missing-file", "does not exist")])
     text = _decode(path.read_bytes(), display)
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
+        wanted = None if usecols is None else (lambda name: name in usecols)
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False, usecols=wanted)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataValidationError([Problem(display, None, None, None, "csv-syntax",
                                            f"cannot be parsed as CSV ({str(exc).strip()}); check quotes and separators")]) from None
@@ -130,6 +134,10 @@ def read_table(path: Path, fields: list[dict[str, Any]], display: str) -> pd.Dat
     if missing:
         raise DataValidationError([Problem(display, 1, None, ",".join(missing), "header",
                                            f"lacks the column(s) {', '.join(missing)}, which the schema requires")])
+    if not typed:
+        out = {f["name"]: (frame[f["name"]].astype("string").replace("", pd.NA) if f["name"] in frame.columns
+                           else pd.Series(pd.NA, index=frame.index, dtype="string")) for f in fields}
+        return pd.DataFrame(out, index=frame.index)
     ids = frame["NCTId"] if "NCTId" in frame.columns else pd.Series([""] * len(frame))
     where = _Where(display)
     out: dict[str, Any] = {}
@@ -284,21 +292,34 @@ def _record(path: Path, root: Path) -> None:
     record_file_read(path, root)
 
 
-def load_snapshot(data_dir: Path, row: Any) -> Snapshot:
+def load_snapshot(data_dir: Path, row: Any, *, columns: list[str] | None = None, sites: bool = True,
+                  typed: bool = True, site_columns: list[str] | None = None) -> Snapshot:
     """The snapshot an index row names, typed, its file reads recorded for incremental builds.
     Sites of trials that the snapshot's trials file does not list (the monitors keep sites of the
-    trials they excluded) are left out."""
+    trials they excluded) are left out. ``columns`` reads only those trial columns and
+    ``sites=False`` skips the sites, ``typed=False`` keeps text (quicker reads for a count; every
+    column is still checked by ``review validate``)."""
+    import pandas as pd
+
     from review_utils.data.package import DataPackage
 
     package = DataPackage(data_dir)
     folder = data_dir / REGISTRY_DIR / str(row.folder)
-    for name in ("trials.csv", "sites.csv"):
-        _record(folder / name, data_dir.parent)
-    trials, sites = read_folder(folder, package.descriptor, f"data/{REGISTRY_DIR}/{row.folder}")
-    sites = sites[sites["NCTId"].isin(set(trials["NCTId"]))].reset_index(drop=True)
+    display = f"data/{REGISTRY_DIR}/{row.folder}"
+    fields = schemas(package.descriptor)
+    _record(folder / "trials.csv", data_dir.parent)
+    trial_fields = fields["trials"] if columns is None else [f for f in fields["trials"] if f["name"] in columns]
+    trials = read_table(folder / "trials.csv", trial_fields, f"{display}/trials.csv", usecols=columns, typed=typed)
+    if sites:
+        _record(folder / "sites.csv", data_dir.parent)
+        site_fields = fields["sites"] if site_columns is None else [f for f in fields["sites"] if f["name"] in site_columns]
+        site_frame = read_table(folder / "sites.csv", site_fields, f"{display}/sites.csv", usecols=site_columns, typed=typed)
+        site_frame = site_frame[site_frame["NCTId"].isin(set(trials["NCTId"]))].reset_index(drop=True)
+    else:
+        site_frame = pd.DataFrame({f["name"]: pd.Series([], dtype="string") for f in fields["sites"]})
     trials["source_id"] = row.source_id
-    sites["source_id"] = row.sites_source_id
-    return Snapshot(str(row.snapshot_id), str(row.collection), row.snapshot_date.date(), trials, sites,
+    site_frame["source_id"] = row.sites_source_id
+    return Snapshot(str(row.snapshot_id), str(row.collection), row.snapshot_date.date(), trials, site_frame,
                     str(row.source_id), str(row.sites_source_id))
 
 

@@ -73,35 +73,43 @@ def start_dates(trials: pd.DataFrame) -> pd.Series:
     return dates
 
 
+def _by_value(values: pd.Series, rule: Any) -> pd.Series:
+    """``rule`` applied once per distinct value (a snapshot has few distinct phases or country lists)."""
+    import pandas as pd
+
+    text = values.astype("string").fillna("").tolist()
+    done = {v: rule(v) for v in set(text)}
+    return pd.Series([done[v] for v in text], index=values.index, dtype="string")
+
+
+def _group(countries: str) -> str:
+    items = [i for i in countries.split("|") if i]
+    if not items:
+        return GROUPS[3]
+    if CHINA in items:
+        return GROUPS[0] if set(items) == {CHINA} else GROUPS[1]
+    return GROUPS[2]
+
+
 def location_group(countries: pd.Series) -> pd.Series:
-    lists = countries.fillna("").astype(str).str.split("|")
+    return _by_value(countries, _group)
 
-    def group(items: list[str]) -> str:
-        items = [i for i in items if i]
-        if not items:
-            return GROUPS[3]
-        if CHINA in items:
-            return GROUPS[0] if set(items) == {CHINA} else GROUPS[1]
-        return GROUPS[2]
 
-    return lists.map(group)
+def _phase(text: str) -> str:
+    parts = set(text.split("|"))
+    if parts & {"PHASE3"}:
+        return PHASE_ORDER[4]
+    if parts == {"PHASE1", "PHASE2"}:
+        return PHASE_ORDER[2]
+    for code, name in (("PHASE4", PHASE_ORDER[5]), ("PHASE2", PHASE_ORDER[3]), ("PHASE1", PHASE_ORDER[1]),
+                       ("EARLY_PHASE1", PHASE_ORDER[0])):
+        if code in parts:
+            return name
+    return PHASE_ORDER[6]
 
 
 def phase_group(phase: pd.Series) -> pd.Series:
-    def one(value: Any) -> str:
-        text = "" if is_missing(value) else str(value)
-        parts = set(text.split("|"))
-        if parts & {"PHASE3"}:
-            return PHASE_ORDER[4]
-        if parts == {"PHASE1", "PHASE2"}:
-            return PHASE_ORDER[2]
-        for code, name in (("PHASE4", PHASE_ORDER[5]), ("PHASE2", PHASE_ORDER[3]), ("PHASE1", PHASE_ORDER[1]),
-                           ("EARLY_PHASE1", PHASE_ORDER[0])):
-            if code in parts:
-                return name
-        return PHASE_ORDER[6]
-
-    return phase.map(one, na_action=None)
+    return _by_value(phase, _phase)
 
 
 def _prepare(trials: pd.DataFrame, collection: str) -> pd.DataFrame:
@@ -114,18 +122,24 @@ def _prepare(trials: pd.DataFrame, collection: str) -> pd.DataFrame:
     frame["located"] = frame["group"] != GROUPS[3]
     frame["active"] = frame["OverallStatus"].isin(ACTIVE)
     frame["phase_group"] = phase_group(frame["Phase"])
-    if collection == ONCOLOGY:
-        frame["branch"] = frame["Branch"].astype("string")
-    else:
-        frame["branch"] = "Autoimmune"
-    frame["branch"] = frame["branch"].fillna("Unknown").map(lambda b: BRANCH_NAMES.get(b, b))
-    frame["sponsor"] = frame["LeadSponsorClass"].map(lambda c: "industry" if c == "INDUSTRY" else "academic and other",
-                                                     na_action=None)
+    import pandas as pd
+
+    branch = frame["Branch"] if collection == ONCOLOGY else pd.Series("Autoimmune", index=frame.index, dtype="string")
+    frame["branch"] = _by_value(branch, lambda b: BRANCH_NAMES.get(b or "Unknown", b))
+    frame["sponsor"] = _by_value(frame["LeadSponsorClass"], lambda c: "industry" if c == "INDUSTRY" else "academic and other")
     frame["target"] = frame["TargetCategory"].fillna("Other_or_unknown")
     return frame
 
 
-def landscape(index: pd.DataFrame, data_dir: Path, as_of: dt.date) -> Landscape | None:
+# The columns the counts read. Cells are read as text, quickly: every column of every snapshot
+# has been typed and checked by `review validate` (which every build runs first).
+COUNT_COLUMNS = ["NCTId", "OverallStatus", "Phase", "Countries", "StartDate", "StartYear", "Branch",
+                 "LeadSponsorClass", "TargetCategory"]
+CHAPTER_COLUMNS = COUNT_COLUMNS + ["BriefTitle", "Conditions", "Interventions"]
+SITE_COLUMNS = ["NCTId", "Facility", "City", "Country"]
+
+
+def landscape(index: pd.DataFrame, data_dir: Path, as_of: dt.date, *, light: bool = False) -> Landscape | None:
     """The edition's trials, or ``None`` when no snapshot was pulled on or before ``as_of``
     (``index`` is the package's registry_snapshots table, already filtered by the edition)."""
     import pandas as pd
@@ -143,7 +157,8 @@ def landscape(index: pd.DataFrame, data_dir: Path, as_of: dt.date) -> Landscape 
         if rows.empty:
             continue
         row = rows.iloc[0]
-        snap = load_snapshot(data_dir, row)
+        snap = load_snapshot(data_dir, row, columns=COUNT_COLUMNS if light else CHAPTER_COLUMNS,
+                             site_columns=SITE_COLUMNS, sites=not light, typed=False)
         frames.append(_prepare(snap.trials, collection))
         site_frames.append(snap.sites)
         used.append(row)
@@ -157,10 +172,10 @@ def landscape(index: pd.DataFrame, data_dir: Path, as_of: dt.date) -> Landscape 
     sites = sites[sites["NCTId"].isin(set(trials["NCTId"]))].reset_index(drop=True)
     result = Landscape(as_of, used, trials, sites, int(future.sum()), overlap)
     earlier = index[(index["collection"] == ONCOLOGY)]
-    if len(earlier) >= 2:
+    if len(earlier) >= 2 and not light:
         previous = earlier.iloc[-2]
         result.previous = previous
-        old = load_snapshot(data_dir, previous).trials
+        old = load_snapshot(data_dir, previous, columns=COUNT_COLUMNS, sites=False, typed=False).trials
         result.previous_trials = old[~(start_dates(old) > cutoff)].reset_index(drop=True)
     return result
 
