@@ -6,7 +6,10 @@ An ``evidence`` cell holds items separated by ``;``:
 - ``row RESOURCE:KEY[.COLUMN]``: another row's stated value (a composite key joined with ``/``);
 - ``claim ID``: another claim of the ledger;
 - ``calc EXPRESSION``: arithmetic (+ - * / and brackets) on cells written ``{resource:key.column}``;
-- ``count products|indications FIELD=V|V, ...``: approvals recounted on the claim's date.
+- ``count products|indications FIELD=V|V, ...``: approvals recounted on the claim's date;
+- ``registry MEASURE``: a figure counted from the edition's ClinicalTrials.gov snapshots
+  (``china_share``, in percent; ``china_active``, a count; defined in
+  :mod:`review_utils.chapters.shared.registry_trials`).
 
 The audit's status rules, which evaluate these items, live with the chapters
 (:mod:`review_utils.chapters.shared.audit`); this module only parses and checks them.
@@ -33,7 +36,11 @@ VALUE_COLUMNS = ("value", "value_low", "value_high", "qualifier")
 UNIT_COLUMN = {"prices": "currency"}
 COUNT_RESOURCES = ("pipeline_stages", "ind_reviews")  # a bare count column, unit "count"
 RESOURCES_NEEDED = ("claims", "sources", "products", "approvals", "findings", "efficacy", "prices",
-                    "reimbursement", "market_figures", "pipeline_stages", "ind_reviews", "policy_events")
+                    "reimbursement", "market_figures", "pipeline_stages", "ind_reviews", "policy_events",
+                    "registry_snapshots")
+
+# registry measures and their units (definitions: review_utils.chapters.shared.registry_trials)
+REGISTRY_MEASURES = {"china_share": "percent", "china_active": "count"}
 
 _REF = re.compile(r"\{([a-z_]+):([^{}.]+)\.([a-z_]+)\}")
 
@@ -55,7 +62,7 @@ class Ref:
 
 @dataclass(frozen=True)
 class Item:
-    kind: str  # row | claim | calc | count
+    kind: str  # row | claim | calc | count | registry
     text: str
     refs: tuple[Ref, ...] = ()
     expression: str = ""
@@ -97,8 +104,12 @@ def parse_evidence(text: str | None) -> list[Item]:
                     raise EvidenceError(f"{part!r}: each filter is FIELD=VALUE or FIELD=VALUE|VALUE, got {clause!r}")
                 filters.append((name.strip(), tuple(v.strip() for v in values.split("|"))))
             items.append(Item("count", part, unit=what, filters=tuple(filters)))
+        elif kind == "registry":
+            if rest not in REGISTRY_MEASURES:
+                raise EvidenceError(f"{part!r}: a registry item names one of {', '.join(REGISTRY_MEASURES)}")
+            items.append(Item("registry", part, unit=rest))
         else:
-            raise EvidenceError(f"{part!r}: an evidence item starts with row, claim, calc or count")
+            raise EvidenceError(f"{part!r}: an evidence item starts with row, claim, calc, count or registry")
     return items
 
 
@@ -198,6 +209,9 @@ def _item_problems(item: Item, claim: Any, frames: Mapping[str, pd.DataFrame], k
         if other is not None and str(other["unit"]) != unit:
             return [f"claim {item.claim_id} is in {other['unit']}, this claim in {unit}; compare like with like"]
         return []
+    if item.kind == "registry":
+        wanted = REGISTRY_MEASURES[item.unit]
+        return [] if unit == wanted else [f"registry {item.unit} is in {wanted}, this claim in {unit}; compare like with like"]
     if item.kind == "count":
         if unit != "count":
             return [f"a recount gives a count, but this claim's unit is {unit}"]

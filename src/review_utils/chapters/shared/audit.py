@@ -17,6 +17,10 @@ items separated by ``;``:
     percentage from its numerator and denominator, a remainder from a price and a payout.
 ``count products|indications FIELD=VALUE|VALUE, ...``
     a recount of the approvals table (joined with products) on the date the claim holds for.
+``registry china_share`` or ``registry china_active``
+    a count from the edition's ClinicalTrials.gov snapshots, by the trial chapter's definitions
+    (:func:`review_utils.chapters.shared.registry_trials.measure`); the definition is written
+    beside the figure. An edition before every snapshot has no such evidence (not checkable).
 
 The status of a claim follows these rules, in this order (:func:`status_of`):
 
@@ -203,6 +207,7 @@ class Tables:
     everything: Mapping[str, pd.DataFrame]
     keys: Mapping[str, list[str]]
     edition: dt.date
+    data_dir: Any = None  # the package folder, for registry evidence (None: none available)
 
     def row(self, ref: Ref, *, whole: bool = False) -> Any | None:
         return find_row(self.everything if whole else self.frames, self.keys, ref)
@@ -304,6 +309,8 @@ def check_claim(claim: Any, tables: Tables) -> Verdict:
             finding = _stated_elsewhere(item, claim, unit, tables)
         elif item.kind == "calc":
             finding = _recomputed(item, unit, tables)
+        elif item.kind == "registry":
+            finding = _registry(item, claim, tables)
         else:
             finding = _recounted(item, claim, when, tables)
         if finding.interval is not None:
@@ -404,6 +411,22 @@ def _recounted(item: Item, claim: Any, when: Any, tables: Tables) -> Finding:
     return Finding(item, "recounted", text, sources=sources, interval=Interval(count, count), point=count)
 
 
+def _registry(item: Item, claim: Any, tables: Tables) -> Finding:
+    from review_utils.chapters.shared.registry_trials import landscape, measure
+
+    cache = tables.__dict__.setdefault("_registry_landscape", {})  # read once per audit
+    if "land" not in cache:
+        index = tables.frames.get("registry_snapshots")
+        cache["land"] = None if index is None or tables.data_dir is None else \
+            landscape(index, tables.data_dir, tables.edition, light=True)
+    land = cache["land"]
+    if land is None:
+        return Finding(item, "unavailable", "registry: no ClinicalTrials.gov snapshot pulled on or before the edition date")
+    value, text = measure(land, item.unit, None if _missing(claim["claim_date"]) else claim["claim_date"])
+    sources = tuple(sorted(set(land.trials["source_id"].astype(str))))
+    return Finding(item, "recounted", text, sources=sources, interval=Interval(value, value), point=value)
+
+
 # ----------------------------------------------------------------------------- the ledger
 def audit(tables: Tables) -> pd.DataFrame:
     """One row per claim known by the edition date, with its status and evidence in words."""
@@ -462,4 +485,6 @@ def for_chapter(ch: Any) -> pd.DataFrame:
     """The audit as of a chapter's edition (:class:`review_utils.chapter.Chapter`); every table
     it reads is recorded like any other load, so the chapter re-runs when one changes."""
     keys = {name: ch.package.resource(name).descriptor["schema"]["primaryKey"] for name in RESOURCES_NEEDED}
-    return audit(load_tables(ch.load, ch.package.load, keys, ch.as_of))
+    tables = load_tables(ch.load, ch.package.load, keys, ch.as_of)
+    tables.data_dir = ch.layout.data
+    return audit(tables)
