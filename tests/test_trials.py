@@ -142,3 +142,50 @@ def test_phase_groups():
     phases = tr.phase_group(pd.Series(["EARLY_PHASE1", "PHASE1|PHASE2", "PHASE2|PHASE3", "NA", None, "Unknown"]))
     assert phases.tolist() == ["early phase I", "phase I/II", "phase II/III or III", "not applicable or not given",
                                "not applicable or not given", "not applicable or not given"]
+
+
+# ------------------------------------------------------------------ the audit's trial claims
+def _audit(as_of: str):
+    from review_utils.chapters.shared import audit
+    from review_utils.data.evidence import RESOURCES_NEEDED
+
+    package = DataPackage(DATA)
+    keys = {n: package.resource(n).descriptor["schema"]["primaryKey"] for n in RESOURCES_NEEDED}
+    tables = audit.load_tables(lambda n: package.load(n, as_of=as_of), package.load, keys, dt.date.fromisoformat(as_of))
+    tables.data_dir = DATA
+    return audit.audit(tables).set_index("claim_id")
+
+
+def test_trial_claims_are_recounted_from_the_registry_with_their_definition():
+    verdicts = _audit("2026-11-23")
+    expected = recount(dt.date(2026, 11, 23))
+    share = verdicts.loc["C084"]
+    assert share["status"] == "reproduced"  # over 50 %, and the recount is above it
+    assert "in percent of trials listing a site" in share["evidence"]
+    assert f"{expected['china']:,} of {expected['located']:,}" in share["evidence"]
+    active = verdicts.loc["C084b"]
+    assert active["status"] == "reproduced"
+    assert f"mainland China, ClinicalTrials.gov" in active["evidence"] and f"{expected['active_china']:,}" in active["evidence"]
+    # all CGT trials: the snapshots cannot settle it, and the ledger says why
+    assert verdicts.loc["C090b", "status"] == "not_checkable"
+    assert "CAR-T trials only" in verdicts.loc["C090b", "needed"]
+
+
+def test_trial_claims_before_every_snapshot_are_not_checkable_and_say_why():
+    verdicts = _audit("2026-03-31")
+    assert verdicts.loc["C084", "status"] == "not_checkable"
+    assert "no ClinicalTrials.gov snapshot pulled on or before the edition date" in verdicts.loc["C084", "evidence"]
+
+
+def test_registry_evidence_grammar():
+    import pandas as pd
+
+    from review_utils.data.evidence import EvidenceError, _item_problems, parse_evidence
+
+    assert parse_evidence("registry china_share")[0].kind == "registry"
+    with pytest.raises(EvidenceError, match="names one of china_share, china_active"):
+        parse_evidence("registry china_trials")
+    item = parse_evidence("registry china_active")[0]
+    claim = pd.Series({"unit": "percent", "claim_id": "C999"})
+    assert _item_problems(item, claim, {}, {}, set()) == [
+        "registry china_active is in count, this claim in percent; compare like with like"]
