@@ -256,6 +256,7 @@ def validate_index(data_dir: Path, index: pd.DataFrame, descriptor: dict[str, An
     """Problems of the snapshots the index lists: folder present, files' digests as recorded,
     counts as recorded and (``full``) every record typed by ``registrySchemas``."""
     problems: list[Problem] = []
+    read: dict[str, Any] = {}
     index_display = f"data/{REGISTRY_DIR}/snapshots.csv"
     for number, row in enumerate(index.itertuples(index=False), start=2):
         if row.folder is None or row.folder is getattr(row, "_missing", None):
@@ -274,11 +275,15 @@ def validate_index(data_dir: Path, index: pd.DataFrame, descriptor: dict[str, An
                                         "snapshots are kept as received: restore the file, or add the new one with review registry add"))
         if not full:
             continue
-        try:
-            trials, sites = read_folder(folder, descriptor, display)
-        except DataValidationError as exc:
-            problems += exc.problems
+        if display not in read:  # a folder listed twice is read once
+            try:
+                read[display] = read_folder(folder, descriptor, display)
+            except DataValidationError as exc:
+                read[display] = None
+                problems += exc.problems
+        if read[display] is None:
             continue
+        trials, sites = read[display]
         for column, frame in (("trials", trials), ("sites", sites)):
             if int(getattr(row, column)) != len(frame):
                 problems.append(Problem(index_display, number, column, str(getattr(row, column)), "registry-count",
@@ -502,6 +507,7 @@ def study_record(study: Any, position: int, display: str, snapshot_date: str) ->
 
 
 def read_ctgov_json(path: Path, display: str, snapshot_date: str) -> tuple[list[dict], list[dict]]:
+    """Every study as trials and sites rows, in memory (small files; :func:`convert` streams)."""
     trials: list[dict] = []
     sites: list[dict] = []
     for position, study in iter_json_studies(path, display):
@@ -509,6 +515,27 @@ def read_ctgov_json(path: Path, display: str, snapshot_date: str) -> tuple[list[
         trials.append(trial)
         sites += rows
     return trials, sites
+
+
+def _convert_ctgov_json(path: Path, display: str, snapshot_date: str, trials_out, sites_out) -> None:
+    """Stream the export into the two writers, one study at a time; duplicates are refused."""
+    seen: dict[str, int] = {}
+    problems: list[Problem] = []
+    for position, study in iter_json_studies(path, display):
+        trial, rows = study_record(study, position, display, snapshot_date)
+        nct = trial["NCTId"]
+        if nct in seen:
+            problems.append(Problem(display, None, "NCTId", nct, "unique",
+                                    f"study {position} (NCT id {nct}) repeats study {seen[nct]}; each trial must appear once"))
+            if len(problems) >= 100:
+                break
+            continue
+        seen[nct] = position
+        _classify([trial])
+        trials_out.writerow(trial)
+        sites_out.writerows(rows)
+    if problems:
+        raise DataValidationError(problems)
 
 
 # ---------------------------------------------------------------------------------------- AACT
@@ -611,7 +638,9 @@ def _aact_phase(value: str) -> str:
     return "|".join(out)
 
 
-def read_aact(path: Path, snapshot_date: str) -> tuple[list[dict], list[dict]]:
+def read_aact(path: Path, snapshot_date: str, sites_out=None) -> tuple[list[dict], list[dict]]:
+    """Trials and sites of an AACT export; with ``sites_out`` (a csv writer) the sites are
+    written there as they are read instead of being returned."""
     source = _AactSource(path)
     trials: dict[str, dict[str, str]] = {}
     order: list[str] = []
@@ -650,10 +679,14 @@ def read_aact(path: Path, snapshot_date: str) -> tuple[list[dict], list[dict]]:
                 trials[nct][column] = "|".join(sorted(set(items)) if column == "Countries" else items)
     sites = []
     for _, row in _aact_rows(source, "facilities", ["nct_id", "status", "name", "city", "state", "zip", "country"]):
-        sites.append({"NCTId": row["nct_id"], "Facility": row["name"], "City": row["city"], "State": row["state"],
-                      "Zip": row["zip"], "Country": row["country"],
-                      "SiteStatus": AACT_STATUS.get(row["status"].strip().lower(), row["status"]),
-                      "Latitude": "", "Longitude": ""})
+        site = {"NCTId": row["nct_id"], "Facility": row["name"], "City": row["city"], "State": row["state"],
+                "Zip": row["zip"], "Country": row["country"],
+                "SiteStatus": AACT_STATUS.get(row["status"].strip().lower(), row["status"]),
+                "Latitude": "", "Longitude": ""}
+        if sites_out is None:
+            sites.append(site)
+        else:
+            sites_out.writerow(site)
     if duplicates:
         raise DataValidationError(duplicates)
     rows = [trials[n] for n in order]
@@ -663,19 +696,6 @@ def read_aact(path: Path, snapshot_date: str) -> tuple[list[dict], list[dict]]:
 
 
 # --------------------------------------------------------------------------------- converting
-def _json_duplicates(trials: list[dict], display: str) -> list[Problem]:
-    seen: dict[str, int] = {}
-    problems = []
-    for position, trial in enumerate(trials, start=1):
-        nct = trial["NCTId"]
-        if nct in seen:
-            problems.append(Problem(display, None, "NCTId", nct, "unique",
-                                    f"study {position} (NCT id {nct}) repeats study {seen[nct]}; each trial must appear once"))
-        else:
-            seen[nct] = position
-    return problems
-
-
 def _classify(trials: list[dict]) -> None:
     from review_utils.data import registry_rules as rules
 
@@ -686,13 +706,6 @@ def _classify(trials: list[dict]) -> None:
         match = _PARTIAL_DATE.fullmatch(trial["StartDate"] or "")
         trial["StartYear"] = match.group(1) if match else ""
         trial["ClassificationSource"] = "rules"
-
-
-def _write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def detect_format(path: Path) -> str:
@@ -797,17 +810,19 @@ def _add(data_dir: Path, path: Path, *, source: str | None, date: str | None, so
                     shutil.copyfile(path / name, staging / name)
             classification = "upstream"
         else:
-            if fmt == "ctgov-json":
-                trials, sites = read_ctgov_json(path, display, date)
-                problems = _json_duplicates(trials, display)
-                if problems:
-                    raise DataValidationError(problems)
-            else:
-                trials, sites = read_aact(path, date)
-            _classify(trials)
-            _write_csv(staging / "trials.csv", TRIAL_COLUMNS, trials)
-            _write_csv(staging / "sites.csv", SITE_COLUMNS, sites)
-            del trials, sites
+            with open(staging / "trials.csv", "w", encoding="utf-8", newline="") as t_handle, \
+                    open(staging / "sites.csv", "w", encoding="utf-8", newline="") as s_handle:
+                trials_out = csv.DictWriter(t_handle, fieldnames=TRIAL_COLUMNS, extrasaction="ignore", lineterminator="\n")
+                sites_out = csv.DictWriter(s_handle, fieldnames=SITE_COLUMNS, extrasaction="ignore", lineterminator="\n")
+                trials_out.writeheader()
+                sites_out.writeheader()
+                if fmt == "ctgov-json":
+                    _convert_ctgov_json(path, display, date, trials_out, sites_out)
+                else:
+                    trials, _ = read_aact(path, date, sites_out=sites_out)
+                    _classify(trials)
+                    trials_out.writerows(trials)
+                    del trials
             classification = "rules"
         trials_frame, sites_frame = _read_staged(staging, package.descriptor, display, fmt)
         unknown = ~sites_frame["NCTId"].isin(set(trials_frame["NCTId"]))
