@@ -136,6 +136,8 @@ def changes(land: Landscape) -> dict[str, Any] | None:
 
     if land.previous is None or land.previous_trials is None:
         return None
+    if "changes" in land.cache:
+        return land.cache["changes"]
     new = land.trials[land.trials["collection"] == ONCOLOGY]
     old = land.previous_trials
     old_ids, new_ids = set(old["NCTId"]), set(new["NCTId"])
@@ -148,7 +150,7 @@ def changes(land: Landscape) -> dict[str, Any] | None:
     transitions["to"] = transitions["OverallStatus_new"].map(lambda s: STATUS_WORDS.get(s, s))
     transitions["source_id"] = new["source_id"].iloc[0]
     added = new[~new["NCTId"].isin(old_ids)]
-    return {
+    land.cache["changes"] = {
         "from": land.previous.snapshot_date.date(), "to": [s for s in land.snapshots if s.collection == ONCOLOGY][0].snapshot_date.date(),
         "added": len(added), "added_china": int(added["in_china"].sum()),
         "gone": len(old_ids - new_ids), "status_changed": len(moved),
@@ -156,6 +158,7 @@ def changes(land: Landscape) -> dict[str, Any] | None:
         "to_terminated": int((moved["OverallStatus_new"] == "TERMINATED").sum()),
         "transitions": pd.DataFrame(transitions[["from", "to", "trials", "source_id"]]),
     }
+    return land.cache["changes"]
 
 
 def rule_agreement(land: Landscape) -> pd.DataFrame:
@@ -165,9 +168,19 @@ def rule_agreement(land: Landscape) -> pd.DataFrame:
 
     from review_utils.data import registry_rules as rules
 
+    if "agreement" in land.cache:
+        return land.cache["agreement"]
     trials = land.trials
-    ours_branch = [BRANCH_NAMES.get(rules.branch(c, t)) for c, t in zip(trials["Conditions"], trials["BriefTitle"])]
-    ours_target = [rules.target(i, t) for i, t in zip(trials["Interventions"], trials["BriefTitle"])]
+    branch_of: dict[tuple, str | None] = {}
+    target_of: dict[tuple, str] = {}
+    ours_branch, ours_target = [], []
+    for c, i, t in zip(trials["Conditions"].tolist(), trials["Interventions"].tolist(), trials["BriefTitle"].tolist()):
+        if (c, t) not in branch_of:
+            branch_of[(c, t)] = BRANCH_NAMES.get(rules.branch(c, t))
+        if (i, t) not in target_of:
+            target_of[(i, t)] = rules.target(i, t)
+        ours_branch.append(branch_of[(c, t)])
+        ours_target.append(target_of[(i, t)])
     branch_ok = pd.Series(ours_branch, index=trials.index) == trials["branch"]
     named = ~trials["target"].isin(["Other_or_unknown", "CAR-T_unspecified", "CAR-NK"])
     target_ok = pd.Series(ours_target, index=trials.index) == trials["target"]
@@ -181,6 +194,7 @@ def rule_agreement(land: Landscape) -> pd.DataFrame:
     ]
     frame = pd.DataFrame(rows)
     frame["source_id"] = trials["source_id"].iloc[0]
+    land.cache["agreement"] = frame
     return frame
 
 

@@ -117,18 +117,17 @@ def read_table(path: Path, fields: list[dict[str, Any]], display: str, usecols: 
     count of a snapshot that ``review validate`` has checked already."""
     import pandas as pd
 
-    from review_utils.data.package import _convert_column
-
     if not path.is_file():
         raise DataValidationError([Problem(display, None, None, None, "missing-file", "does not exist")])
-    text = _decode(path.read_bytes(), display)
     try:
         wanted = None if usecols is None else (lambda name: name in usecols)
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False, usecols=wanted)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, usecols=wanted, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        _check_utf8(path, display)
+        raise
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataValidationError([Problem(display, None, None, None, "csv-syntax",
                                            f"cannot be parsed as CSV ({str(exc).strip()}); check quotes and separators")]) from None
-    del text
     problems: list[Problem] = []
     missing = [f["name"] for f in fields if f.get("column") != "optional" and f["name"] not in frame.columns]
     if missing:
@@ -138,9 +137,26 @@ def read_table(path: Path, fields: list[dict[str, Any]], display: str, usecols: 
         out = {f["name"]: (frame[f["name"]].astype("string").replace("", pd.NA) if f["name"] in frame.columns
                            else pd.Series(pd.NA, index=frame.index, dtype="string")) for f in fields}
         return pd.DataFrame(out, index=frame.index)
-    ids = frame["NCTId"] if "NCTId" in frame.columns else pd.Series([""] * len(frame))
+    problems: list[Problem] = []
+    result = _typed(frame, fields, display, problems)
+    if problems:
+        raise DataValidationError(problems)
+    return result
+
+
+def _typed(frame: pd.DataFrame, fields: list[dict[str, Any]], display: str, problems: list[Problem],
+           seen: dict[str, dict[str, int]] | None = None) -> pd.DataFrame:
+    """``frame`` (text cells; its index counts records from 0 across chunks) typed by ``fields``;
+    problems are appended, each naming its row and NCT id. ``seen`` carries the values of unique
+    fields across chunks."""
+    import pandas as pd
+
+    from review_utils.data.package import _convert_column
+
+    ids = frame["NCTId"] if "NCTId" in frame.columns else pd.Series([""] * len(frame), index=frame.index)
     where = _Where(display)
     out: dict[str, Any] = {}
+    found: list[Problem] = []
     for field in fields:
         name = field["name"]
         if name not in frame.columns:
@@ -152,19 +168,82 @@ def read_table(path: Path, fields: list[dict[str, Any]], display: str, usecols: 
             out[name] = column.where(column != "", None).astype("string")
             bad = out[name].notna() & ~out[name].map(_valid_partial_date, na_action="ignore").fillna(True).astype(bool)
             for index in bad[bad].index:
-                problems.append(Problem(display, int(index) + 2, name, str(column[index]), "type:partialDate",
-                                        f"{column[index]!r} is not a date (YYYY-MM-DD or YYYY-MM, a real month and day)"))
+                found.append(Problem(display, int(index) + 2, name, str(column[index]), "type:partialDate",
+                                     f"{column[index]!r} is not a date (YYYY-MM-DD or YYYY-MM, a real month and day)"))
         else:
-            out[name] = _convert_column(where, field, column, problems)
-        problems += _constraints(display, field, out[name], ids)
+            out[name] = _convert_column(where, field, column, found)
+        found += _constraints(display, field, out[name], ids, None if seen is None else seen.setdefault(name, {}))
     result = pd.DataFrame(out, index=frame.index)
     # keep columns the schema does not declare (upstream's extras), untyped
     for name in frame.columns:
         if name not in result.columns:
             result[name] = frame[name].astype("string")
-    if problems:
-        raise DataValidationError([_with_id(p, ids) for p in problems])
+    problems += [_with_id(p, ids) for p in found]
     return result
+
+
+MAX_PROBLEMS = 200  # a file this wrong is reported in part; the first problems say what to fix
+
+
+def check_table(path: Path, fields: list[dict[str, Any]], display: str, chunk_rows: int = 25_000,
+                keep: str | None = None) -> tuple[int, set[str]]:
+    """Type and check a snapshot CSV in chunks (memory bounded by a chunk, not the file); returns
+    its row count and the set of values of column ``keep``. Raises with the problems found."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise DataValidationError([Problem(display, None, None, None, "missing-file", "does not exist")])
+    _check_utf8(path, display)
+    problems: list[Problem] = []
+    seen: dict[str, dict[str, int]] = {}
+    kept: set[str] = set()
+    rows = 0
+    try:
+        reader = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig",
+                             chunksize=chunk_rows)
+        for number, frame in enumerate(reader):
+            if number == 0:
+                missing = [f["name"] for f in fields if f.get("column") != "optional" and f["name"] not in frame.columns]
+                if missing:
+                    raise DataValidationError([Problem(display, 1, None, ",".join(missing), "header",
+                                                       f"lacks the column(s) {', '.join(missing)}, which the schema requires")])
+            _typed(frame, fields, display, problems, seen)
+            rows += len(frame)
+            if keep is not None and keep in frame.columns:
+                kept.update(frame[keep].tolist())
+            if len(problems) >= MAX_PROBLEMS:
+                break
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataValidationError([Problem(display, None, None, None, "csv-syntax",
+                                           f"cannot be parsed as CSV ({str(exc).strip()}); check quotes and separators")]) from None
+    if problems:
+        raise DataValidationError(problems)
+    return rows, kept
+
+
+def _check_utf8(path: Path, display: str) -> None:
+    """Refuse a file that is not UTF-8, naming the line, without holding the file in memory."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line, offset = 1, 0
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                position = exc.start
+                line += block[:position].count(b"\n")
+                raise DataValidationError([Problem(display, line, None, repr(block[position:position + 4]), "encoding",
+                                                   f"is not UTF-8 (byte {block[position]:#04x} at offset {offset + position}, "
+                                                   f"line {line} of the file); export it as UTF-8")]) from None
+            line += block.count(b"\n")
+            offset += len(block)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise DataValidationError([Problem(display, line, None, None, "encoding",
+                                               "ends in the middle of a UTF-8 character; export it as UTF-8")]) from None
 
 
 def _valid_partial_date(value: str) -> bool:
@@ -179,7 +258,8 @@ def _valid_partial_date(value: str) -> bool:
     return True
 
 
-def _constraints(display: str, field: dict[str, Any], values: pd.Series, ids: pd.Series) -> list[Problem]:
+def _constraints(display: str, field: dict[str, Any], values: pd.Series, ids: pd.Series,
+                 seen: dict[str, int] | None = None) -> list[Problem]:
     rules = field.get("constraints", {})
     name = field["name"]
     out = []
@@ -198,11 +278,13 @@ def _constraints(display: str, field: dict[str, Any], values: pd.Series, ids: pd
             out.append(Problem(display, int(index) + 2, name, str(values[index]), "pattern",
                                f"{values[index]!r} does not match {rules['pattern']}"))
     if rules.get("unique"):
-        repeated = present & values.duplicated(keep="first")
-        for index in values[repeated].index:
-            first = int(values[values == values[index]].index[0]) + 2
-            out.append(Problem(display, int(index) + 2, name, str(values[index]), "unique",
-                               f"{values[index]!r} repeats row {first}; each trial must appear once"))
+        seen = {} if seen is None else seen
+        for index, value in values[present].items():
+            if value in seen:
+                out.append(Problem(display, int(index) + 2, name, str(value), "unique",
+                                   f"{value!r} repeats row {seen[value]}; each trial must appear once"))
+            else:
+                seen[value] = int(index) + 2
     return out
 
 
@@ -228,20 +310,31 @@ class Snapshot:
     sites_source_id: str
 
 
-def read_folder(folder: Path, descriptor: dict[str, Any], display: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``trials.csv`` and ``sites.csv`` of a snapshot folder, typed; every problem of both raised."""
+def check_folder(folder: Path, descriptor: dict[str, Any], display: str) -> tuple[int, int, int]:
+    """Check ``trials.csv`` and ``sites.csv`` of a snapshot folder, every record typed, in chunks;
+    returns (trials, sites, site rows of trials the trials file does not list). Raises with every
+    problem of both files."""
     fields = schemas(descriptor)
     problems: list[Problem] = []
-    frames = []
-    for name in ("trials", "sites"):
-        try:
-            frames.append(read_table(folder / f"{name}.csv", fields[name], f"{display}/{name}.csv"))
-        except DataValidationError as exc:
-            problems += exc.problems
-            frames.append(None)
+    trials = sites = unknown = 0
+    ids: set[str] = set()
+    try:
+        trials, ids = check_table(folder / "trials.csv", fields["trials"], f"{display}/trials.csv", keep="NCTId")
+    except DataValidationError as exc:
+        problems += exc.problems
+    try:
+        sites, site_ids = check_table(folder / "sites.csv", fields["sites"], f"{display}/sites.csv", keep="NCTId")
+        del site_ids
+    except DataValidationError as exc:
+        problems += exc.problems
     if problems:
         raise DataValidationError(problems)
-    return frames[0], frames[1]
+    if ids:
+        import pandas as pd
+
+        site_trials = pd.read_csv(folder / "sites.csv", usecols=["NCTId"], dtype=str, keep_default_na=False)["NCTId"]
+        unknown = int((~site_trials.isin(ids)).sum())
+    return trials, sites, unknown
 
 
 def file_sha256(path: Path) -> str:
@@ -277,17 +370,16 @@ def validate_index(data_dir: Path, index: pd.DataFrame, descriptor: dict[str, An
             continue
         if display not in read:  # a folder listed twice is read once
             try:
-                read[display] = read_folder(folder, descriptor, display)
+                read[display] = check_folder(folder, descriptor, display)
             except DataValidationError as exc:
                 read[display] = None
                 problems += exc.problems
         if read[display] is None:
             continue
-        trials, sites = read[display]
-        for column, frame in (("trials", trials), ("sites", sites)):
-            if int(getattr(row, column)) != len(frame):
+        for column, count in zip(("trials", "sites"), read[display]):
+            if int(getattr(row, column)) != count:
                 problems.append(Problem(index_display, number, column, str(getattr(row, column)), "registry-count",
-                                        f"says {getattr(row, column)} but {display}/{column}.csv has {len(frame)} rows"))
+                                        f"says {getattr(row, column)} but {display}/{column}.csv has {count} rows"))
     return problems
 
 
@@ -824,17 +916,15 @@ def _add(data_dir: Path, path: Path, *, source: str | None, date: str | None, so
                     trials_out.writerows(trials)
                     del trials
             classification = "rules"
-        trials_frame, sites_frame = _read_staged(staging, package.descriptor, display, fmt)
-        unknown = ~sites_frame["NCTId"].isin(set(trials_frame["NCTId"]))
+        n_trials, n_sites, n_unknown = _read_staged(staging, package.descriptor, display, fmt)
         row = {
             "snapshot_id": snapshot_id, "collection": source, "snapshot_date": date, "folder": f"{source}/{date}",
-            "input_format": fmt, "trials": str(len(trials_frame)), "sites": str(len(sites_frame)),
+            "input_format": fmt, "trials": str(n_trials), "sites": str(n_sites),
             "trials_sha256": file_sha256(staging / "trials.csv"), "sites_sha256": file_sha256(staging / "sites.csv"),
             "source_id": source_id, "sites_source_id": sites_source_id, "classification": classification,
-            "note": (f"{int(unknown.sum())} site rows belong to trials not in trials.csv (left out when read)"
-                     if unknown.any() else ""),
+            "note": (f"{n_unknown} site rows belong to trials not in trials.csv (left out when read)"
+                     if n_unknown else ""),
         }
-        del trials_frame, sites_frame
         new_index = _index_text(index_resource.path, index_resource.field_names, row)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staging, final)
@@ -852,9 +942,9 @@ def _add(data_dir: Path, path: Path, *, source: str | None, date: str | None, so
 
 def _read_staged(staging: Path, descriptor: dict, display: str, fmt: str):
     if fmt == "monitor":
-        return read_folder(staging, descriptor, display)
+        return check_folder(staging, descriptor, display)
     try:
-        return read_folder(staging, descriptor, "converted")
+        return check_folder(staging, descriptor, "converted")
     except DataValidationError as exc:
         # converted files: name the input, and the record by its position and NCT id
         raise DataValidationError([Problem(display, None, p.column, p.value, p.rule,

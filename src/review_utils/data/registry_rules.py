@@ -54,7 +54,9 @@ ANTIGENS: dict[str, str] = {
     "ROR1": r"ROR[\s-]?1(?!\d)",
     "NKG2D": r"NKG2D",
 }
-_ANTIGEN_RE = {name: re.compile(pattern) for name, pattern in ANTIGENS.items()}
+_NAMES = list(ANTIGENS)
+# one pass over the text finds every antigen (the patterns exclude each other, e.g. CD7 is not CD70)
+_ANTIGENS_RE = re.compile("|".join(f"(?P<a{i}>{pattern})" for i, pattern in enumerate(ANTIGENS.values())))
 
 HEME_WORDS = r"LYMPHOMA|LEUK[A]?EMIA|MYELOMA|MYELODYSPLAS|HODGKIN|WALDENSTR|PLASMA CELL|AMYLOIDOSIS|" \
              r"H[A]?EMATOLOGIC|B[\s-]CELL MALIGNAN|T[\s-]CELL MALIGNAN|\b[BT][\s-]ALL\b|\bAML\b|\bCLL\b|\bNHL\b|\bDLBCL\b|\bMDS\b"
@@ -73,7 +75,8 @@ def _text(*parts: object) -> str:
 
 def target(interventions: object, title: object) -> str:
     text = _text(interventions, title)
-    found = [name for name, pattern in _ANTIGEN_RE.items() if pattern.search(text)]
+    hits = {int(m.lastgroup[1:]) for m in _ANTIGENS_RE.finditer(text)}
+    found = [_NAMES[i] for i in sorted(hits)]
     if len(found) == 1:
         return found[0]
     if len(found) == 2:

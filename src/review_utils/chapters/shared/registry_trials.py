@@ -51,6 +51,7 @@ class Landscape:
     previous: Any = None  # the oncology snapshot before the edition's, when the edition has one
     previous_trials: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    cache: dict[str, Any] = field(default_factory=dict)  # views computed once per edition
 
     @property
     def label(self) -> str:
