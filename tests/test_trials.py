@@ -151,8 +151,7 @@ def _audit(as_of: str):
 
     package = DataPackage(DATA)
     keys = {n: package.resource(n).descriptor["schema"]["primaryKey"] for n in RESOURCES_NEEDED}
-    tables = audit.load_tables(lambda n: package.load(n, as_of=as_of), package.load, keys, dt.date.fromisoformat(as_of))
-    tables.data_dir = DATA
+    tables = audit.load_tables(lambda n: package.load(n, as_of=as_of), package.load, keys, dt.date.fromisoformat(as_of), DATA)
     return audit.audit(tables).set_index("claim_id")
 
 
@@ -175,6 +174,7 @@ def test_trial_claims_before_every_snapshot_are_not_checkable_and_say_why():
     verdicts = _audit("2026-03-31")
     assert verdicts.loc["C084", "status"] == "not_checkable"
     assert "no ClinicalTrials.gov snapshot pulled on or before the edition date" in verdicts.loc["C084", "evidence"]
+    assert "no ClinicalTrials.gov snapshot" in verdicts.loc["C084", "needed"]  # the reason stands beside the status
 
 
 def test_registry_evidence_grammar():

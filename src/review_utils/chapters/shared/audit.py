@@ -227,9 +227,11 @@ class Tables:
 
 
 def load_tables(load: Callable[[str], pd.DataFrame], load_whole: Callable[[str], pd.DataFrame],
-                keys: Mapping[str, list[str]], edition: dt.date) -> Tables:
-    """``load(name)`` gives a resource as of the edition, ``load_whole(name)`` all of it."""
-    return Tables({n: load(n) for n in RESOURCES_NEEDED}, {n: load_whole(n) for n in RESOURCES_NEEDED}, keys, edition)
+                keys: Mapping[str, list[str]], edition: dt.date, data_dir: Any = None) -> Tables:
+    """``load(name)`` gives a resource as of the edition, ``load_whole(name)`` all of it;
+    ``data_dir`` (the package folder) is where registry evidence is read (None: not available)."""
+    return Tables({n: load(n) for n in RESOURCES_NEEDED}, {n: load_whole(n) for n in RESOURCES_NEEDED}, keys, edition,
+                  data_dir)
 
 
 def _num(value: Any) -> float | None:
@@ -453,7 +455,9 @@ def audit(tables: Tables) -> pd.DataFrame:
             "evidence": "; ".join(f.text for f in verdict.findings) or "",
             "difference": verdict.difference,
             "holds_for": verdict.count_date if any(f.item.kind == "count" for f in verdict.findings) else "",
-            "needed": "" if _missing(claim["needed"]) else str(claim["needed"]),
+            "needed": str(claim["needed"]) if not _missing(claim["needed"]) else (
+                "; ".join(f.text for f in verdict.findings if f.relation == "unavailable")
+                if verdict.status == "not_checkable" else ""),
             "correction": "" if _missing(claim["correction"]) else str(claim["correction"]),
             "correction_source_id": None if _missing(claim["correction_source_id"]) else str(claim["correction_source_id"]),
             "evidence_source_id": "; ".join(evidence_sources) or None,
@@ -485,6 +489,4 @@ def for_chapter(ch: Any) -> pd.DataFrame:
     """The audit as of a chapter's edition (:class:`review_utils.chapter.Chapter`); every table
     it reads is recorded like any other load, so the chapter re-runs when one changes."""
     keys = {name: ch.package.resource(name).descriptor["schema"]["primaryKey"] for name in RESOURCES_NEEDED}
-    tables = load_tables(ch.load, ch.package.load, keys, ch.as_of)
-    tables.data_dir = ch.layout.data
-    return audit(tables)
+    return audit(load_tables(ch.load, ch.package.load, keys, ch.as_of, ch.layout.data))
