@@ -345,6 +345,9 @@ def start_year_figure(table: pd.DataFrame) -> Figure:
         values = table[group].tolist()
         ax.bar(years, values, bottom=bottom, color=colour, hatch=hatch, edgecolor="black", linewidth=0.3, label=group)
         bottom = [b + v for b, v in zip(bottom, values)]
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("Start year (actual or anticipated)")
     ax.set_ylabel("Trials")
     ax.legend(frameon=False, fontsize=8, loc="upper left")
