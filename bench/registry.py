@@ -50,6 +50,7 @@ def _fresh(copy: int, index: int, per_copy: int) -> str:
 
 def generate(out: Path, factor: int, formats: tuple[str, ...]) -> dict[str, Path]:
     """Write the k-times registry in each format under ``out``; returns format -> path."""
+    out.mkdir(parents=True, exist_ok=True)
     t_header, trials = _rows(SOURCE / "trials.csv")
     s_header, sites = _rows(SOURCE / "sites.csv")
     nct_t, nct_s = t_header.index("NCTId"), s_header.index("NCTId")

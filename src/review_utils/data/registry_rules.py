@@ -56,7 +56,9 @@ ANTIGENS: dict[str, str] = {
 }
 _NAMES = list(ANTIGENS)
 # one pass over the text finds every antigen (the patterns exclude each other, e.g. CD7 is not CD70)
-_ANTIGENS_RE = re.compile("|".join(f"(?P<a{i}>{pattern})" for i, pattern in enumerate(ANTIGENS.values())))
+# (the look-ahead lets the search skip, cheaply, every position that no antigen name can start at)
+_ANTIGENS_RE = re.compile("(?=[BCEGHMNPR])(?:" + "|".join(f"(?P<a{i}>{pattern})" for i, pattern in enumerate(ANTIGENS.values()))
+                          + ")")
 
 HEME_WORDS = r"LYMPHOMA|LEUK[A]?EMIA|MYELOMA|MYELODYSPLAS|HODGKIN|WALDENSTR|PLASMA CELL|AMYLOIDOSIS|" \
              r"H[A]?EMATOLOGIC|B[\s-]CELL MALIGNAN|T[\s-]CELL MALIGNAN|\b[BT][\s-]ALL\b|\bAML\b|\bCLL\b|\bNHL\b|\bDLBCL\b|\bMDS\b"
