@@ -84,7 +84,7 @@ def test_parse_every_kind_of_item():
 
 
 @pytest.mark.parametrize("text, fragment", [
-    ("lookup findings:F1", "starts with row, claim, calc or count"),
+    ("lookup findings:F1", "starts with row, claim, calc, count or registry"),
     ("claim F001", "names one claim id"),
     ("calc 100 * 3", "needs at least one cell"),
     ("calc __import__('os') + {findings:F1.value}", "only numbers, cells"),
@@ -562,7 +562,8 @@ def real_verdicts() -> tuple[pd.DataFrame, pd.DataFrame]:
     package = DataPackage(REPO / "data")
     edition = dt.date.fromisoformat("2026-11-23")
     keys = {n: package.resource(n).descriptor["schema"]["primaryKey"] for n in audit.RESOURCES_NEEDED}
-    verdicts = audit.audit(audit.load_tables(lambda n: package.load(n, as_of=edition), package.load, keys, edition))
+    verdicts = audit.audit(audit.load_tables(lambda n: package.load(n, as_of=edition), package.load, keys, edition,
+                                               REPO / "data"))
     return verdicts, package.load("claims", as_of=edition)
 
 
@@ -622,7 +623,8 @@ def test_audit_chapter_in_the_site_and_the_pdf(built):
     package = DataPackage(built / "data")
     edition = dt.date.fromisoformat(default_as_of(built))
     keys = {n: package.resource(n).descriptor["schema"]["primaryKey"] for n in audit.RESOURCES_NEEDED}
-    verdicts = audit.audit(audit.load_tables(lambda n: package.load(n, as_of=edition), package.load, keys, edition))
+    verdicts = audit.audit(audit.load_tables(lambda n: package.load(n, as_of=edition), package.load, keys, edition,
+                                             built / "data"))
     n = audit.counts(verdicts).iloc[0]
     sentence = (f"the ledger holds {len(verdicts)} claims from {verdicts['source_id'].nunique()} documents. Of these, "
                 f"{n['confirmed']} are confirmed by an independent source, {n['consistent_dependent']} agree only with a "

@@ -34,6 +34,15 @@ def _parser() -> argparse.ArgumentParser:
                    help="the edition and period for the currency warning, e.g. -p check_within_days=90")
     sub.add_parser("params", help="list the book parameters and their defaults")
     sub.add_parser("links", help="check the built site's internal links; list external ones in _build/links.txt")
+    r = sub.add_parser("registry", help="add a ClinicalTrials.gov snapshot to data/registry/, or list them")
+    rsub = r.add_subparsers(dest="registry_command", required=True)
+    ra = rsub.add_parser("add", help="validate a snapshot and add it (nothing is added if anything is wrong)")
+    ra.add_argument("path", type=Path, help="a monitor snapshot folder (trials.csv, sites.csv, metadata.json), "
+                    "an API v2 JSON export, or AACT pipe-delimited files (folder or zip)")
+    ra.add_argument("--source", help="the collection's name, e.g. ctgov-car-t-oncology (default for a monitor "
+                    "folder: the name of the folder above it)")
+    ra.add_argument("--date", help="day the records were pulled, YYYY-MM-DD (required unless the input states it)")
+    rsub.add_parser("list", help="one line per snapshot: collection, date, trials, sites")
     c = sub.add_parser("clean", help="remove generated output")
     c.add_argument("--cache-only", action="store_true", help="keep the published site, drop cache and staging")
     return parser
@@ -128,6 +137,19 @@ def _links(layout: Layout, args) -> int:
     return 1 if report.broken else 0
 
 
+def _registry(layout: Layout, args) -> int:
+    from review_utils.data import registry
+
+    if args.registry_command == "list":
+        lines = registry.listing(layout.data)
+        print("\n".join(lines) if lines else "review: no registry snapshot in data/registry/")
+        return 0
+    added = registry.add(layout.data, args.path, source=args.source, date=args.date)
+    print(f"review: added {added.snapshot_id} ({added.input_format}): {added.trials} trials, {added.sites} sites "
+          f"in data/{registry.REGISTRY_DIR}/{added.folder}")
+    return 0
+
+
 def _clean(layout: Layout, args) -> int:
     targets = [layout.state] if args.cache_only else [layout.build]
     for target in targets:
@@ -136,7 +158,8 @@ def _clean(layout: Layout, args) -> int:
     return 0
 
 
-COMMANDS = {"build": _build, "validate": _validate, "params": _params, "links": _links, "clean": _clean}
+COMMANDS = {"build": _build, "validate": _validate, "params": _params, "links": _links, "clean": _clean,
+            "registry": _registry}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -480,3 +480,44 @@ def headline(results: Results) -> dict[str, str]:
         out.setdefault(f"per_nb_{scenario}", NOT_MEASURED)
         out.setdefault(f"nb_{scenario}", NOT_MEASURED)
     return out
+
+
+# -- registry scale (bench/registry.py) --------------------------------------------------------
+REGISTRY_RESULTS = "bench/results/registry_{factor}x.json"
+REGISTRY_FACTORS = (100, 10)  # shown: the largest measured
+REGISTRY_STEPS = {"monitor": "registry add, monitor folder", "ctgov-json": "registry add, API v2 JSON",
+                  "aact": "registry add, AACT flat files"}
+
+
+def registry_for_book(root: Path) -> tuple[int | None, pd.DataFrame]:
+    """The largest registry-scale measurement committed (factor, one row per step), read recorded."""
+    import pandas as pd
+
+    from review_utils.data.package import record_file_read
+
+    columns = ["step", "seconds", "peak_mib", "target", "met"]
+    for factor in REGISTRY_FACTORS:
+        path = Path(root) / REGISTRY_RESULTS.format(factor=factor)
+        record_file_read(path, root)
+        if not path.is_file():
+            continue
+        data = json.loads(path.read_text(encoding="utf-8"))
+        targets = data.get("targets", {})
+        rows = []
+        for fmt, step in REGISTRY_STEPS.items():
+            run = data.get("add", {}).get(fmt)
+            if run:
+                ok = run["rc"] == 0 and run["seconds"] <= targets.get("add_seconds", float("inf")) \
+                    and run["peak_mib"] <= targets.get("add_peak_mib", float("inf"))
+                rows.append({"step": step, "seconds": f"{run['seconds']:.1f}", "peak_mib": f"{run['peak_mib']:.0f}",
+                             "target": f"at most {targets.get('add_seconds')} s and {targets.get('add_peak_mib')} MiB at 100x",
+                             "met": ("yes" if ok else "no") if factor == 100 else f"not judged (measured at {factor}x)"})
+        run = data.get("notebook")
+        if run:
+            ok = run["rc"] == 0 and run["seconds"] <= targets.get("notebook_seconds", float("inf"))
+            rows.append({"step": "trial chapter notebook (papermill, kernel start included)",
+                         "seconds": f"{run['seconds']:.1f}", "peak_mib": f"{run['peak_mib']:.0f}",
+                         "target": f"at most {targets.get('notebook_seconds')} s at 100x",
+                         "met": ("yes" if ok else "no") if factor == 100 else f"not judged (measured at {factor}x)"})
+        return factor, pd.DataFrame(rows, columns=columns)
+    return None, pd.DataFrame(columns=columns)

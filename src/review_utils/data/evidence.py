@@ -6,7 +6,10 @@ An ``evidence`` cell holds items separated by ``;``:
 - ``row RESOURCE:KEY[.COLUMN]``: another row's stated value (a composite key joined with ``/``);
 - ``claim ID``: another claim of the ledger;
 - ``calc EXPRESSION``: arithmetic (+ - * / and brackets) on cells written ``{resource:key.column}``;
-- ``count products|indications FIELD=V|V, ...``: approvals recounted on the claim's date.
+- ``count products|indications FIELD=V|V, ...``: approvals recounted on the claim's date;
+- ``registry MEASURE``: a figure counted from the edition's ClinicalTrials.gov snapshots
+  (``china_share``, in percent; ``china_active``, a count; defined in
+  :mod:`review_utils.chapters.shared.registry_trials`).
 
 A ``calc`` or ``count`` item may end in ``as MEASURE @ POPULATION`` to say what it measures when
 that is not what the claim measures (a worked example's share against a programme's maximum);
@@ -46,9 +49,12 @@ UNIT_COLUMN = {"prices": "currency"}
 COUNT_RESOURCES = ("pipeline_stages", "ind_reviews")  # a bare count column, unit "count"
 RESOURCES_NEEDED = ("claims", "sources", "products", "approvals", "findings", "efficacy", "prices",
                     "reimbursement", "market_figures", "pipeline_stages", "ind_reviews", "policy_events",
-                    "evidence_rows")
+                    "evidence_rows", "registry_snapshots")
 DEFINITION_COLUMNS = {"efficacy": ("endpoint", "disease"), "claims": ("measure", "population")}
 RECOUNT_MEASURES = {"products": "approved products", "indications": "approved indications"}
+
+# registry measures and their units (definitions: review_utils.chapters.shared.registry_trials)
+REGISTRY_MEASURES = {"china_share": "percent", "china_active": "count"}
 
 _REF = re.compile(r"\{([a-z_]+):([^{}.]+)\.([a-z_]+)\}")
 
@@ -70,7 +76,7 @@ class Ref:
 
 @dataclass(frozen=True)
 class Item:
-    kind: str  # row | claim | calc | count
+    kind: str  # row | claim | calc | count | registry
     text: str
     refs: tuple[Ref, ...] = ()
     expression: str = ""
@@ -116,7 +122,7 @@ def _parse_item(part: str) -> Item:
         body, context = body[len("context "):].strip(), True
     body, definition = _split_definition(body, part)
     item = _parse_plain(body)
-    if definition is not None and item.kind not in ("calc", "count"):
+    if definition is not None and item.kind not in ("calc", "count", "registry"):
         raise EvidenceError(f"{part!r}: only a calc or count item says what it measures with 'as'; a row or claim "
                             "item measures what its row says (data/evidence_rows.csv, or the claim's own columns)")
     return replace(item, text=part, definition=definition, context=context)
@@ -159,7 +165,11 @@ def _parse_plain(part: str) -> Item:
                 raise EvidenceError(f"{part!r}: each filter is FIELD=VALUE or FIELD=VALUE|VALUE, got {clause!r}")
             filters.append((name.strip(), tuple(v.strip() for v in values.split("|"))))
         return Item("count", part, unit=what, filters=tuple(filters))
-    raise EvidenceError(f"{part!r}: an evidence item starts with row, claim, calc or count (or 'context')")
+    if kind == "registry":
+        if rest not in REGISTRY_MEASURES:
+            raise EvidenceError(f"{part!r}: a registry item names one of {', '.join(REGISTRY_MEASURES)}")
+        return Item("registry", part, unit=rest)
+    raise EvidenceError(f"{part!r}: an evidence item starts with row, claim, calc, count or registry (or 'context')")
 
 
 def _parse_ref(text: str, part: str) -> Ref:
@@ -380,6 +390,9 @@ def _item_problems(item: Item, claim: Any, frames: Mapping[str, pd.DataFrame], k
         if other is not None and str(other["unit"]) != unit:
             return [f"claim {item.claim_id} is in {other['unit']}, this claim in {unit}; compare like with like"]
         return []
+    if item.kind == "registry":
+        wanted = REGISTRY_MEASURES[item.unit]
+        return [] if unit == wanted else [f"registry {item.unit} is in {wanted}, this claim in {unit}; compare like with like"]
     if item.kind == "count":
         if unit != "count":
             return [f"a recount gives a count, but this claim's unit is {unit}"]

@@ -19,6 +19,9 @@ Rule types understood in ``schema.rules``:
 ``{"type": "claimEvidence"}``
     every ``evidence`` cell of the claims ledger can be evaluated: items parse, the rows, columns
     and claims they name exist, and units match (see :mod:`review_utils.data.evidence`).
+Registry snapshots (``data/registry/``, listed in the resource ``registry_snapshots``): each
+folder exists, its files' SHA-256 are as recorded, and every record is typed and checked against
+the top-level ``registrySchemas`` (see :mod:`review_utils.data.registry`).
 Rule ``chapterRows`` (not declared per resource): every row a chapter module names by id in its
 ``ROWS`` exists, so that a renamed row is an error rather than a quiet "not available".
 ``{"type": "rangeWhen", "fields": ["value"], "when": {"field": "unit", "equals": "percent"}, "maximum": 100}``
@@ -88,6 +91,7 @@ def validate_package(data_dir: Path, chapter_rows: Mapping[str, Mapping[str, Seq
         problems += _source_lists(resource, frame, frames)
         problems += _rules(resource, frame, frames, package)
     problems += chapter_row_problems(chapter_rows or {}, frames, package)
+    problems += _registry(package, frames)
     return sorted(set(problems), key=lambda p: (p.file, p.row or 0, p.column or "", p.rule))
 
 
@@ -124,6 +128,19 @@ def chapter_row_problems(chapter_rows: Mapping[str, Mapping[str, Sequence[str]]]
                                        f"chapter {chapter} names {key} {row_id!r}, which no row has; restore the row, or "
                                        f"change the chapter ({where}: ROWS and the code that uses it)"))
     return out
+
+
+def _registry(package: DataPackage, frames: dict) -> list[Problem]:
+    """The registry snapshots the index lists: files as recorded, records typed by registrySchemas."""
+    from review_utils.data import registry
+
+    if registry.INDEX not in frames:
+        return []
+    try:
+        registry.schemas(package.descriptor)
+    except Exception as exc:  # noqa: BLE001 - reported as a problem of the descriptor
+        return [Problem("data/datapackage.json", None, registry.SCHEMAS_PROPERTY, None, "registrySchemas", str(exc))]
+    return registry.validate_index(package.data_dir, frames[registry.INDEX], package.descriptor)
 
 
 def _file_level(resource: Resource, max_bytes: int | None) -> list[Problem]:

@@ -17,6 +17,10 @@ items separated by ``;``:
     percentage from its numerator and denominator, a remainder from a price and a payout.
 ``count products|indications FIELD=VALUE|VALUE, ...``
     a recount of the approvals table (joined with products) on the date the claim holds for.
+``registry china_share`` or ``registry china_active``
+    a count from the edition's ClinicalTrials.gov snapshots, by the trial chapter's definitions
+    (:func:`review_utils.chapters.shared.registry_trials.measure`); the definition is written
+    beside the figure. An edition before every snapshot has no such evidence (not checkable).
 
 What each claim and each item measures is data (see :mod:`review_utils.data.evidence`): an item
 that measures something else (another endpoint, population, scope or kind of day) is shown but
@@ -252,6 +256,7 @@ class Tables:
     everything: Mapping[str, pd.DataFrame]
     keys: Mapping[str, list[str]]
     edition: dt.date
+    data_dir: Any = None  # the package folder, for registry evidence (None: none available)
 
     def row(self, ref: Ref, *, whole: bool = False) -> Any | None:
         return find_row(self.everything if whole else self.frames, self.keys, ref)
@@ -280,9 +285,11 @@ class Tables:
 
 
 def load_tables(load: Callable[[str], pd.DataFrame], load_whole: Callable[[str], pd.DataFrame],
-                keys: Mapping[str, list[str]], edition: dt.date) -> Tables:
-    """``load(name)`` gives a resource as of the edition, ``load_whole(name)`` all of it."""
-    return Tables({n: load(n) for n in RESOURCES_NEEDED}, {n: load_whole(n) for n in RESOURCES_NEEDED}, keys, edition)
+                keys: Mapping[str, list[str]], edition: dt.date, data_dir: Any = None) -> Tables:
+    """``load(name)`` gives a resource as of the edition, ``load_whole(name)`` all of it;
+    ``data_dir`` (the package folder) is where registry evidence is read (None: not available)."""
+    return Tables({n: load(n) for n in RESOURCES_NEEDED}, {n: load_whole(n) for n in RESOURCES_NEEDED}, keys, edition,
+                  data_dir)
 
 
 def _num(value: Any) -> float | None:
@@ -497,6 +504,8 @@ def check_claim(claim: Any, tables: Tables) -> Verdict:
             finding = _stated_elsewhere(item, claim, unit, tables)
         elif item.kind == "calc":
             finding = _recomputed(item, claim, unit, tables)
+        elif item.kind == "registry":
+            finding = _registry(item, claim, tables)
         else:
             finding = _recounted(item, claim, when if dated else None, window, stated, tables)
         if finding.relation != "unavailable":
@@ -633,6 +642,22 @@ def _recounted(item: Item, claim: Any, when: Any, window: tuple[Any, Any, str] |
     return finding
 
 
+def _registry(item: Item, claim: Any, tables: Tables) -> Finding:
+    from review_utils.chapters.shared.registry_trials import landscape, measure
+
+    cache = tables.__dict__.setdefault("_registry_landscape", {})  # read once per audit
+    if "land" not in cache:
+        index = tables.frames.get("registry_snapshots")
+        cache["land"] = None if index is None or tables.data_dir is None else \
+            landscape(index, tables.data_dir, tables.edition, light=True)
+    land = cache["land"]
+    if land is None:
+        return Finding(item, "unavailable", "registry: no ClinicalTrials.gov snapshot pulled on or before the edition date")
+    value, text = measure(land, item.unit, None if _missing(claim["claim_date"]) else claim["claim_date"])
+    sources = tuple(sorted(set(land.trials["source_id"].astype(str))))
+    return Finding(item, "recounted", text, sources=sources, interval=Interval(value, value), point=value)
+
+
 # ----------------------------------------------------------------------------- the ledger
 def propagate(verdicts: dict[str, Verdict]) -> None:
     """A claim checked through another claim takes the weaker of the two statuses, repeated
@@ -687,7 +712,9 @@ def audit(tables: Tables) -> pd.DataFrame:
             "date_dependent": any(f.date_dependent for f in verdict.findings if f.usable),
             "materiality": tier if verdict.status in FLAGGED else "",
             "materiality_label": MATERIALITY_LABELS.get(tier, "") if verdict.status in FLAGGED else "",
-            "needed": "" if _missing(claim["needed"]) else str(claim["needed"]),
+            "needed": str(claim["needed"]) if not _missing(claim["needed"]) else (
+                "; ".join(f.text for f in verdict.findings if f.relation == "unavailable")
+                if verdict.status == "not_checkable" else ""),
             "correction": "" if _missing(claim["correction"]) else str(claim["correction"]),
             "correction_source_id": None if _missing(claim["correction_source_id"]) else str(claim["correction_source_id"]),
             "evidence_source_id": "; ".join(evidence_sources) or None,
@@ -753,7 +780,7 @@ def for_chapter(ch: Any, as_of: Any = None) -> pd.DataFrame:
     one changes."""
     when = ch.as_of if as_of is None else as_of
     keys = {name: ch.package.resource(name).descriptor["schema"]["primaryKey"] for name in RESOURCES_NEEDED}
-    return audit(load_tables(lambda name: ch.package.load(name, as_of=when), ch.package.load, keys, when))
+    return audit(load_tables(lambda name: ch.package.load(name, as_of=when), ch.package.load, keys, when, ch.layout.data))
 
 
 def ledger_problems(data_dir: Any, edition: dt.date) -> list[Problem]:
@@ -763,7 +790,7 @@ def ledger_problems(data_dir: Any, edition: dt.date) -> list[Problem]:
 
     package = DataPackage(data_dir)
     keys = {name: package.resource(name).descriptor["schema"]["primaryKey"] for name in RESOURCES_NEEDED}
-    verdicts = audit(load_tables(lambda n: package.load(n, as_of=edition), package.load, keys, edition))
+    verdicts = audit(load_tables(lambda n: package.load(n, as_of=edition), package.load, keys, edition, data_dir))
     return materiality_problems(verdicts, package.load("claims"), package.resource("claims").display_path)
 
 
