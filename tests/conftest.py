@@ -23,8 +23,9 @@ OPTIONAL_FILES = ("bench/results/latest.json",)
 
 
 # A small book for tests about the machinery rather than the content: a chapter with a table
-# and a figure, the appendix that reads every table, and pages that glue across documents.
-SMALL_BOOK = ["book/approvals", "book/data_appendix", "book/methods", "book/references"]
+# and a figure, the audit (the Methods page glues its tolerances), the appendix that reads every
+# table, and pages that glue across documents.
+SMALL_BOOK = ["book/approvals", "book/audit", "book/data_appendix", "book/methods", "book/references"]
 
 
 def copy_project(target: Path, chapters: list[str] | None = None) -> Path:

@@ -159,11 +159,11 @@ def test_trial_claims_are_recounted_from_the_registry_with_their_definition():
     verdicts = _audit("2026-11-23")
     expected = recount(dt.date(2026, 11, 23))
     share = verdicts.loc["C084"]
-    assert share["status"] == "reproduced"  # over 50 %, and the recount is above it
+    assert share["status"] == "confirmed"  # over 50 %, and the recount (an independent source) is above it
     assert "in percent of trials listing a site" in share["evidence"]
     assert f"{expected['china']:,} of {expected['located']:,}" in share["evidence"]
     active = verdicts.loc["C084b"]
-    assert active["status"] == "reproduced"
+    assert active["status"] == "confirmed"
     assert "mainland China, ClinicalTrials.gov" in active["evidence"] and f"{expected['active_china']:,}" in active["evidence"]
     # all CGT trials: the snapshots cannot settle it, and the ledger says why
     assert verdicts.loc["C090b", "status"] == "not_checkable"
