@@ -77,6 +77,13 @@ class Chapter:
         past its own date)."""
         return self.package.load(resource, as_of=self._earlier(as_of))
 
+    def citable_sources(self) -> pd.DataFrame:
+        """The sources an edition can cite: published by its date (or undated)."""
+        import pandas as pd
+
+        sources = self.load("sources")
+        return sources[sources["published"].isna() | (sources["published"] <= pd.Timestamp(self.as_of))]
+
     def _earlier(self, as_of: dt.date | None) -> dt.date:
         if as_of is None:
             return self.as_of
