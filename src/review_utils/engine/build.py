@@ -104,11 +104,11 @@ class Builder:
         lock = self.layout.root / "requirements.lock"
         code = f"epoch {ENGINE_EPOCH}|{file_digest(lock) if lock.is_file() else 'no lock'}"
         params_json = canonical_json(to_json(params))
-        plans = []
+        plans, seen = [], {}
         for path in site.notebooks(self.layout):
             rel = path.relative_to(self.layout.root).as_posix()
             key = hashlib.sha256(f"{notebook_source_digest(path)}|{params_json}|{code}".encode()).hexdigest()
-            stale, reason = self._staleness(rel, path.stem, key)
+            stale, reason = self._staleness(rel, path.stem, key, seen)
             plans.append(Plan(rel, path, key, stale or self.options.force, "forced" if self.options.force else reason))
         return plans
 
@@ -307,22 +307,31 @@ class Builder:
         return True
 
     # -- helpers ---------------------------------------------------------------------------
-    def _staleness(self, rel: str, stem: str, key: str) -> tuple[bool, str]:
+    def _staleness(self, rel: str, stem: str, key: str, seen: dict | None = None) -> tuple[bool, str]:
         record = self.state.notebooks.get(rel)
         if record is None or not (self.cache / stem / f"{stem}.ipynb").is_file():
             return True, "new"
         if record.key != key:
             return True, "source, parameters, dependencies or engine epoch changed"
         for name, fingerprint in record.reads.items():
-            current, shown = self._read_fingerprint(name)
+            current, shown = self._read_fingerprint(name, seen)
             if current is None:
                 return True, f"{shown} is gone"
             if current != fingerprint:
                 return True, f"{shown} changed"
         return False, "up to date"
 
-    def _read_fingerprint(self, name: str) -> tuple[str | None, str]:
-        """The current fingerprint of something a notebook read (None if it is gone), and its name."""
+    def _read_fingerprint(self, name: str, seen: dict | None = None) -> tuple[str | None, str]:
+        """The current fingerprint of something a notebook read (None if it is gone), and its name.
+        ``seen`` keeps them for one plan: every notebook reads the facade's modules, and many
+        share tables, so each is computed once per build."""
+        if seen is None:
+            return self._fingerprint_now(name)
+        if name not in seen:
+            seen[name] = self._fingerprint_now(name)
+        return seen[name]
+
+    def _fingerprint_now(self, name: str) -> tuple[str | None, str]:
         if name.startswith(FILE_READ_PREFIX):
             rel = name[len(FILE_READ_PREFIX):]
             return file_fingerprint(self.layout.root / rel), rel
