@@ -101,7 +101,6 @@ def _value_shown(row: Any) -> str:
 def prepare(safety: pd.DataFrame) -> pd.DataFrame:
     """Every safety row with its short product name, labels, verification mark, the count behind
     an interval (or why none) and the exact interval; sorted by event, grading system, region."""
-    import pandas as pd
 
     frame = safety.copy()
     frame["short_name"] = [short_name(p, n) for p, n in zip(frame["product_id"], frame["product_name"])]
@@ -111,22 +110,7 @@ def prepare(safety: pd.DataFrame) -> pd.DataFrame:
     frame["grading_label"] = frame["grading_system"].map(GRADING_LABEL).fillna(frame["grading_system"])
     frame["event_label"] = frame["event"].map(EVENT_LABEL).fillna(frame["event"])
     frame["high_grade"] = frame["grade_threshold"].isin(HIGH_GRADES)
-    counts, bases, lows, highs = [], [], [], []
-    for _, row in frame.iterrows():
-        count, basis = count_for_interval(row)
-        counts.append(count)
-        bases.append(basis)
-        if count is None:
-            lows.append(None)
-            highs.append(None)
-        else:
-            low, high = stats.clopper_pearson(count, int(row["n"]))
-            lows.append(100 * low)
-            highs.append(100 * high)
-    frame["events_used"] = pd.array(counts, dtype="Int64")
-    frame["count_basis"] = pd.Series(bases, index=frame.index, dtype="string")
-    frame["cp_low"] = pd.array(lows, dtype="Float64")
-    frame["cp_high"] = pd.array(highs, dtype="Float64")
+    frame = stats.intervals_from(frame, lambda index, row: count_for_interval(row), "events_used")
     frame["value_shown"] = [_value_shown(r) for _, r in frame.iterrows()]
     frame["interval_shown"] = [
         ("exact " + stats.format_interval(lo, hi)) if not stats.is_missing(lo) else str(b)

@@ -83,26 +83,34 @@ def with_exact_intervals(frame: pd.DataFrame, binomial: pd.Series | None = None,
     """
     import pandas as pd
 
-    out = frame.copy()
     if binomial is None:
-        binomial = pd.Series(True, index=out.index)
+        binomial = pd.Series(True, index=frame.index)
+
+    def count_of(index: Any, row: Any) -> tuple[int | None, str]:
+        if not bool(binomial.loc[index]):
+            return None, not_binomial_label
+        return count_basis(row.get("n"), row.get("responders"), row.get("value"),
+                           row.get("qualifier", "exact"), row.get("unit", "percent"))
+
+    return intervals_from(frame, count_of, "responders_used")
+
+
+def intervals_from(frame: pd.DataFrame, count_of: Any, used_column: str) -> pd.DataFrame:
+    """A copy of ``frame`` with the exact interval of each row whose count is known:
+    ``count_of(index, row)`` gives (count or None, why); the count goes to ``used_column``, the
+    reason to ``count_basis``, the interval in percent of ``n`` to ``cp_low``/``cp_high``."""
+    import pandas as pd
+
+    out = frame.copy()
     counts, bases, lows, highs = [], [], [], []
     for index, row in out.iterrows():
-        if not bool(binomial.loc[index]):
-            count, basis = None, not_binomial_label
-        else:
-            count, basis = count_basis(row.get("n"), row.get("responders"), row.get("value"),
-                                       row.get("qualifier", "exact"), row.get("unit", "percent"))
+        count, basis = count_of(index, row)
         counts.append(count)
         bases.append(basis)
-        if count is None:
-            lows.append(None)
-            highs.append(None)
-        else:
-            low, high = clopper_pearson(count, int(row["n"]))
-            lows.append(100 * low)
-            highs.append(100 * high)
-    out["responders_used"] = pd.array(counts, dtype="Int64")
+        low, high = (None, None) if count is None else clopper_pearson(count, int(row["n"]))
+        lows.append(None if low is None else 100 * low)
+        highs.append(None if high is None else 100 * high)
+    out[used_column] = pd.array(counts, dtype="Int64")
     out["count_basis"] = pd.Series(bases, index=out.index, dtype="string")
     out["cp_low"] = pd.array(lows, dtype="Float64")
     out["cp_high"] = pd.array(highs, dtype="Float64")
