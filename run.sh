@@ -22,6 +22,9 @@ command -v "$PY" >/dev/null 2>&1 || PY=python3
 # (driven by Playwright from PyPI; Playwright's own browser download cannot work offline).
 APT_BOOK=(fonts-noto-cjk texlive-xetex latexmk texlive-fonts-recommended fonts-freefont-otf)
 APT_TEST=("${APT_BOOK[@]}" poppler-utils chromium)
+# The site's JavaScript (charts, sortable tables, icon font) and the browser tests' axe-core come
+# from the npm registry, pinned in web/package-lock.json; Debian's npm is used only when the
+# machine has no npm of its own.
 
 say() { printf '[run.sh] %s\n' "$*" >&2; }
 
@@ -65,16 +68,29 @@ setup_venv() {
     mkdir -p "$MPLCONFIGDIR"
 }
 
+setup_web() {
+    command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+    local want have
+    want=$(sha256sum web/package-lock.json | cut -c1-16)
+    have=$(cat web/node_modules/.installed 2>/dev/null || true)
+    if [ "$want" != "$have" ]; then
+        say "installing pinned JavaScript packages (web/package-lock.json)"
+        # --ignore-scripts: nothing the site serves needs an install script
+        npm ci --prefix web --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+        echo "$want" > web/node_modules/.installed
+    fi
+}
+
 task=${1:-}
 [ $# -gt 0 ] && shift
 case "$task" in
     setup)
-        apt_install "${APT_TEST[@]}"; setup_venv ;;
+        apt_install "${APT_TEST[@]}"; setup_venv; setup_web ;;
     build)
-        apt_install "${APT_BOOK[@]}"; setup_venv
+        apt_install "${APT_BOOK[@]}"; setup_venv; setup_web
         exec "$VENV/bin/review" build "$@" ;;
     test)
-        apt_install "${APT_TEST[@]}"; setup_venv
+        apt_install "${APT_TEST[@]}"; setup_venv; setup_web
         exec "$VENV/bin/python" -m pytest "$@" ;;
     lock)
         tmp=$(mktemp -d)

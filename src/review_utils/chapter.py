@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
+    from review_utils.render.charts import Chart
+
 GENERATED = "_generated"
 EMPTY_NOTE = "(none as of the edition date)"
 
@@ -168,8 +170,15 @@ class Chapter:
         path = self._write_download(download if download is not None else frame, label)
         display(Markdown(body + "\n\n" + self._provenance(frame, path, "Table")))
 
-    def figure(self, fig: Figure, *, label: str, caption: str, alt: str, data: pd.DataFrame) -> None:
-        """Save ``fig`` as SVG + PDF and show it numbered, with sources and its data as CSV."""
+    def figure(self, fig: Figure, *, label: str, caption: str, alt: str, data: pd.DataFrame,
+               chart: Chart | None = None) -> None:
+        """Save ``fig`` as SVG + PDF and show it numbered, with sources and its data as CSV.
+
+        ``alt`` says what kind of chart it is (no numbers); with ``chart`` (an interactive
+        version drawn from the same ``data``, see :mod:`review_utils.render.charts`) the alt text
+        gains the chart's sentence generated from its data, and the site shows the interactive
+        chart in place of the image (the image stays for the PDF and readers without JavaScript).
+        """
         from IPython.display import Markdown, display
 
         from review_utils.render.figures import save
@@ -177,7 +186,12 @@ class Chapter:
         save(fig, self.out_dir / GENERATED / self.stem / label)
         path = self._write_download(data, label)
         caption_markup = markup.escape(caption) + " " + self._provenance(data, path, "Figure")
-        display(Markdown(markup.figure(self._relative(label), label=label, alt=alt, caption_markup=caption_markup)))
+        full_alt = alt if chart is None else f"{alt.rstrip('. ')}. {chart.summary}"
+        body = markup.figure(self._relative(label), label=label, alt=full_alt, caption_markup=caption_markup)
+        if chart is not None:
+            chart = chart.cited(self.load("sources"))
+            body += "\n\n" + markup.interactive_chart(chart.to_json(), label=label, summary=full_alt)
+        display(Markdown(body))
 
 
 def start(stem: str, out_dir: Path | str | None = None, **given: Any) -> Chapter:

@@ -10,6 +10,7 @@ from review_utils.chapters.shared.approved import (  # noqa: F401 - the chapter'
     matching_spans,
     product_label,
 )
+from review_utils.render import charts
 from review_utils.render.figures import MARKERS, OKABE_ITO, placeholder
 from review_utils.render.markup import sources_in
 from review_utils.render.text import dated
@@ -275,6 +276,23 @@ def type_statement(comparison: pd.DataFrame) -> str:
     return (f"As of {cond['as_of']} the regulator's briefing counts {cond['stated']} conditional and "
             f"{full['stated']} full CAR-T approvals (by indication); for the same date the data document "
             f"{cond['recomputed']} conditional and {full['recomputed']} full, because so few sources name the type.")
+
+
+def timeline_chart(approvals: pd.DataFrame, *, as_of) -> charts.Chart:
+    """The interactive timeline: the same approvals as :func:`approval_timeline`; the legend
+    filters by approval type, the date axis zooms, a marker's tooltip gives the indication, its
+    date (and whether that date is only an upper bound) and the source."""
+    frame = approvals.sort_values(["approval_date", "product_label"]).reset_index(drop=True)
+    frame = frame.assign(approval_type_shown=frame["approval_type"].fillna("not stated").str.replace("_", " "),
+                         date_shown=[dated(d, p) for d, p in zip(frame["approval_date"], frame["date_precision"])],
+                         upper_bound=frame["date_precision"] == "not_later_than")
+    return charts.timeline(
+        frame, date="approval_date", row="product_label", row_title="Product", date_title="Approval date (NMPA)",
+        colour="approval_type_shown", colour_title="Approval type", hollow="upper_bound",
+        marker_date=as_of, marker_label="edition date",
+        tooltip={"product_label": "Product", "indication_group": "Indication", "date_shown": "Approved",
+                 "approval_type_shown": "Approval type"},
+        what="approved indication")
 
 
 def approval_timeline(approvals: pd.DataFrame, *, as_of) -> Figure:

@@ -37,6 +37,7 @@ from review_utils.chapters.shared.results import (  # noqa: F401 - part of this 
     value_of,
     value_shown,
 )
+from review_utils.render import charts
 from review_utils.render.figures import MARKERS, OKABE_ITO, placeholder
 from review_utils.render.text import NOT_IN_EDITION, as_given, stated
 
@@ -149,6 +150,28 @@ def forest_plot(rows: pd.DataFrame) -> Figure:
     fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, legend_height / height, 1, 1))
     return fig
+
+
+def forest_chart(rows: pd.DataFrame) -> charts.Chart:
+    """The interactive forest plot: the same rows as :func:`forest_plot`; hovering a marker shows
+    the result, trial, disease and endpoint, n, the rate, its interval and the source; the legend
+    filters China or the global benchmarks."""
+    frame = rows.assign(
+        row_label=[f"{r} {s}, {t}" for r, s, t in zip(rows["result_id"], rows["short_name"], rows["trial_base"])],
+        group=[f"{d}: {e}" for d, e in zip(rows["disease"], rows["endpoint_label"])],
+        low=rows["cp_low"].where(rows["cp_low"].notna(), rows["ci_low"]),
+        high=rows["cp_high"].where(rows["cp_high"].notna(), rows["ci_high"]),
+        interval=["exact 95 % CI from n and count" if not stats.is_missing(lo) else
+                  ("95 % CI as reported by the source" if not stats.is_missing(c) else "percentage only, no interval")
+                  for lo, c in zip(rows["cp_low"], rows["ci_low"])],
+        where=["China" if r == "China" else "Global benchmark" for r in rows["region"]],
+    )
+    return charts.interval_dots(
+        frame, estimate="value", low="low", high="high", row="row_label", row_title="Result",
+        x_title="Patients with the outcome (%)", percent=False, colour="where", colour_title="Trials",
+        tooltip={"result_id": "Result", "trial": "Trial", "group": "Disease and endpoint", "n": "n",
+                 "value": "Patients with the outcome (%)", "interval": "Interval"},
+        what="result")
 
 
 def summary(prepared: pd.DataFrame) -> dict[str, Any]:

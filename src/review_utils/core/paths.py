@@ -66,3 +66,15 @@ class Layout:
     @property
     def package_src(self) -> Path:
         return Path(__file__).resolve().parents[1]  # src/review_utils (this file is in core/)
+
+
+WEB_MODULES_ENV = "REVIEW_WEB_MODULES"
+
+
+def web_modules() -> Path:
+    """The npm packages the site serves (``web/node_modules``, installed by ``run.sh`` from
+    ``web/package-lock.json``): $REVIEW_WEB_MODULES, else beside this package's source, so that
+    throw-away copies of the book built with this code find them too."""
+    if os.environ.get(WEB_MODULES_ENV):
+        return Path(os.environ[WEB_MODULES_ENV]).resolve()
+    return Path(__file__).resolve().parents[3] / "web" / "node_modules"

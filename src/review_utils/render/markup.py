@@ -87,3 +87,21 @@ def sources_in(frames: Sequence[pd.DataFrame]) -> list[str]:
                 for cell in frame[column].dropna().astype(str):
                     ids.update(part.strip() for part in cell.split(";") if part.strip())
     return sorted(ids)
+
+
+def interactive_chart(spec_json: str, *, label: str, summary: str) -> str:
+    """The HTML-only companion of figure ``label``: the site's script draws the chart from the
+    inline specification inside the figure and hides the static image; LaTeX skips it.
+
+    ``spec_json`` must already be safe inside a ``<script>`` element (see ``Chart.to_json``).
+    """
+    import html
+
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", label):
+        raise ValueError(f"figure label {label!r}: use letters, digits, _ and - only")
+    return "\n".join([
+        "```{raw} html",
+        f'<div class="review-chart" data-figure="{label}" data-summary="{html.escape(plain_line(summary))}">'
+        f'<script type="application/json">{spec_json}</script></div>',
+        "```",
+    ])

@@ -154,3 +154,21 @@ def dated(when: Any, precision: Any = "day", undated: str = "undated") -> str:
     if precision == "quarter":
         return f"{when.year} Q{(when.month - 1) // 3 + 1}"
     return when.strftime(DATE_FORMATS.get(str(precision), "%Y-%m-%d"))
+
+
+def short_citation(source: Any) -> str:
+    """A source named for a reader in a few words: 'Liu et al. (2025)', 'NMPA (2024)'; the book's
+    numbered bibliography has the full reference. ``source`` is a row of sources.csv."""
+    authors = source.get("authors") if hasattr(source, "get") else None
+    who = ""
+    if not is_missing(authors) and str(authors).strip():
+        names = [a.strip() for a in str(authors).replace(" and ", ";").split(";") if a.strip()]
+        first = names[0].split(",")[0].strip() if names else ""
+        who = first + (" et al." if len(names) > 1 else "")
+    for column in ("container", "publisher"):
+        if not who and not is_missing(source.get(column)) and str(source.get(column)).strip():
+            who = str(source.get(column)).strip()
+    who = who or str(source.get("source_id"))
+    published = source.get("published")
+    year = "" if is_missing(published) else f" ({published.year})" if hasattr(published, "year") else f" ({str(published)[:4]})"
+    return who + year

@@ -1,0 +1,100 @@
+/* Interactive charts: each <div class="review-chart" data-figure="fig-x"> holds a Vega-Lite
+   specification (inline JSON, drawn from the figure's own data). This script draws it inside
+   figure fig-x, hides the static image (kept for readers without JavaScript and for print),
+   and adds the chart's data as a table that keyboard and screen-reader users can open.
+   Charts follow the page's light or dark theme. No request leaves the site. */
+(function () {
+  "use strict";
+
+  function themeConfig() {
+    const style = getComputedStyle(document.body);
+    const text = style.color;
+    const axis = { labelColor: text, titleColor: text, domainColor: text, tickColor: text,
+                   gridColor: "rgba(128, 128, 128, 0.35)", labelFontSize: 12, titleFontSize: 12 };
+    return { background: null, axis: axis, legend: { labelColor: text, titleColor: text, labelFontSize: 12 },
+             title: { color: text }, view: { stroke: null },
+             // a real family, not "inherit": Vega measures labels with it to lay the chart out
+             font: style.fontFamily };
+  }
+
+  function rowsOf(spec) {
+    if (spec.data && Array.isArray(spec.data.values)) return spec.data.values;
+    return [];
+  }
+
+  function dataTable(spec, figure) {
+    const columns = (spec.usermeta && spec.usermeta.table) || [];
+    const details = document.createElement("details");
+    details.className = "review-chart-data";
+    const summary = document.createElement("summary");
+    summary.textContent = "Show the chart's data as a table";
+    details.appendChild(summary);
+    const wrapper = document.createElement("div");
+    wrapper.className = "review-chart-table";
+    const table = document.createElement("table");
+    table.className = "table";
+    const caption = document.createElement("caption");
+    caption.textContent = "Data of " + (figure.querySelector(".caption-number") || { textContent: "the chart" }).textContent.trim();
+    table.appendChild(caption);
+    const head = table.createTHead().insertRow();
+    columns.forEach(function (column) {
+      const th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = column[1];
+      head.appendChild(th);
+    });
+    const body = table.createTBody();
+    rowsOf(spec).forEach(function (record) {
+      const tr = body.insertRow();
+      columns.forEach(function (column) {
+        const value = record[column[0]];
+        tr.insertCell().textContent = value === null || value === undefined ? "" : String(value);
+      });
+    });
+    wrapper.appendChild(table);
+    details.appendChild(wrapper);
+    return details;
+  }
+
+  const drawn = [];
+
+  function draw(holder) {
+    const figure = document.getElementById(holder.dataset.figure);
+    const source = holder.querySelector('script[type="application/json"]');
+    if (!figure || !source) return;
+    const spec = JSON.parse(source.textContent);
+    let view = holder.querySelector(".review-chart-view");
+    if (!view) {
+      view = document.createElement("div");
+      view.className = "review-chart-view";
+      holder.appendChild(view);
+      holder.appendChild(dataTable(spec, figure));
+      figure.insertBefore(holder, figure.querySelector("figcaption"));
+    }
+    spec.config = Object.assign({}, spec.config || {}, themeConfig());
+    const dark = document.documentElement.dataset.theme === "dark";
+    return vegaEmbed(view, spec, {
+      renderer: "svg",
+      // export only: "view source" and "open in editor" would send the reader to another site
+      actions: { export: true, source: false, compiled: false, editor: false },
+      tooltip: { theme: dark ? "dark" : "light" },
+    }).then(function (result) {
+      drawn.push(result);
+      figure.classList.add("review-chart-drawn");
+      holder.dataset.state = "drawn";
+    }).catch(function (error) {
+      holder.dataset.state = "failed";  // the static image stays
+      console.warn("chart " + holder.dataset.figure + " could not be drawn: " + error);
+    });
+  }
+
+  function drawAll() {
+    while (drawn.length) drawn.pop().finalize();
+    document.querySelectorAll("div.review-chart").forEach(draw);
+  }
+
+  drawAll();
+  new MutationObserver(function (changes) {
+    if (changes.some(function (c) { return c.attributeName === "data-theme"; })) drawAll();
+  }).observe(document.documentElement, { attributes: true });
+})();
