@@ -80,6 +80,9 @@
       tooltip: { theme: dark ? "dark" : "light" },
     }).then(function (result) {
       drawn.push(result);
+      // vega-embed's menu button is an icon only: give it a name screen readers can say
+      const menu = view.querySelector("details > summary");
+      if (menu) menu.setAttribute("aria-label", "Save the chart as an image (SVG or PNG)");
       figure.classList.add("review-chart-drawn");
       holder.dataset.state = "drawn";
     }).catch(function (error) {
