@@ -99,8 +99,13 @@ def test_every_page_loads_cleanly_with_figures_glue_and_theme_scripts_only(site,
         page.goto(f"{base}/{page_name}", wait_until="networkidle")
         if errors or failed:
             problems.append(f"{page_name}: console errors {errors}, failed requests {failed}")
+        # a figure shows its static image, or (once drawn) its interactive chart in the image's place
         sizes = page.eval_on_selector_all(
-            "figure img", "imgs => imgs.map(i => [i.getAttribute('src'), i.naturalWidth, i.getBoundingClientRect().width])")
+            "figure img", """imgs => imgs.map(i => {
+                const figure = i.closest('figure');
+                const chart = figure && figure.classList.contains('review-chart-drawn') ? figure.querySelector('.review-chart-view svg') : null;
+                return [i.getAttribute('src'), chart ? 1 : i.naturalWidth, (chart || i).getBoundingClientRect().width];
+            })""")
         problems += [f"{page_name}: figure {src} is not drawn" for src, natural, width in sizes if not (natural > 0 and width > 0)]
         text = page.inner_text("main") if page.query_selector("main") else page.inner_text("body")
         if page_name in pages_with_glue:
@@ -110,7 +115,10 @@ def test_every_page_loads_cleanly_with_figures_glue_and_theme_scripts_only(site,
             expected = [v for v in glued.get(page_name, []) if len(v) > 1]
             if expected and not any(v in text for v in expected):
                 problems.append(f"{page_name}: none of its notebook's glued values is shown")
-        for src, body in page.eval_on_selector_all("script", "ss => ss.map(s => [s.getAttribute('src'), s.textContent])"):
+        # a chart's specification is data (type application/json, never executed), inside its holder
+        for src, body in page.eval_on_selector_all(
+                "script:not(div.review-chart > script[type='application/json'])",
+                "ss => ss.map(s => [s.getAttribute('src'), s.textContent])"):
             if src:
                 if not re.match(r"^(\.\./)*(_static/|searchindex\.js)", src):
                     problems.append(f"{page_name}: script from {src}")

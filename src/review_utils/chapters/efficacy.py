@@ -171,7 +171,7 @@ def forest_chart(rows: pd.DataFrame) -> charts.Chart:
         x_title="Patients with the outcome (%)", percent=False, colour="where", colour_title="Trials",
         tooltip={"result_id": "Result", "trial": "Trial", "group": "Disease and endpoint", "n": "n",
                  "value": "Patients with the outcome (%)", "interval": "Interval"},
-        what="result")
+        what="result", group="group", group_words="disease and endpoint group")
 
 
 def summary(prepared: pd.DataFrame) -> dict[str, Any]:

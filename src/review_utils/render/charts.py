@@ -166,9 +166,13 @@ def _tooltips(frame: pd.DataFrame, tooltip: Mapping[str, str], types: Mapping[st
 
 def interval_dots(frame: pd.DataFrame, *, estimate: str, low: str, high: str, row: str, row_title: str,
                   x_title: str, tooltip: Mapping[str, str], colour: str | None = None,
-                  colour_title: str | None = None, percent: bool = True, what: str = "row") -> Chart:
+                  colour_title: str | None = None, percent: bool = True, what: str = "row",
+                  group: str | None = None, group_words: str = "group") -> Chart:
     """One row per item: a dot at ``estimate`` and a line from ``low`` to ``high`` (forest plot,
-    range chart). ``row`` must be unique per item (it labels the row)."""
+    range chart). ``row`` must be unique per item (it labels the row).
+
+    With ``group`` (e.g. one disease and one endpoint), values are only comparable within a group:
+    the data sentence then counts items per group instead of naming extremes across groups."""
     import altair as alt
 
     columns = list(dict.fromkeys([row, estimate, low, high, *( [colour] if colour else []),
@@ -192,8 +196,16 @@ def interval_dots(frame: pd.DataFrame, *, estimate: str, low: str, high: str, ro
     layered = alt.layer(rule, dots, data=alt.Data(values=rows)).properties(height=ROW_HEIGHT * max(len(rows), 1))
     table = {row: row_title, estimate: x_title, low: "Lower limit", high: "Upper limit", **_tooltip_columns(frame, tooltip)}
     spec = _described(layered.interactive(bind_y=False).properties(width=WIDTH).to_dict(), f"{x_title} by {row_title}", table)
-    summary = f"{len(rows)} {what}{'' if len(rows) == 1 else 's'} of {x_title.lower()}; " + \
-        _extremes(rows, estimate, row, percent)
+    if group is None:
+        summary = f"{len(rows)} {what}{'' if len(rows) == 1 else 's'} of {x_title.lower()}; " + \
+            _extremes(rows, estimate, row, percent)
+    else:
+        sizes: dict[Any, int] = {}
+        for value in frame[group]:
+            sizes[value] = sizes.get(value, 0) + 1
+        parts = [f"{name} ({count})" for name, count in sizes.items()]
+        summary = (f"{len(rows)} {what}{'' if len(rows) == 1 else 's'} in {len(sizes)} {group_words}"
+                   f"{'' if len(sizes) == 1 else 's'}: " + "; ".join(parts) + ".")
     return Chart(spec, summary.rstrip("; "))
 
 

@@ -81,6 +81,12 @@
     }).then(function (result) {
       drawn.push(result);
       // vega-embed's menu button is an icon only: give it a name screen readers can say
+      // the static image (and its alt text) is hidden now: the chart carries the same text
+      const svg = view.querySelector("svg");
+      if (svg) {
+        svg.setAttribute("role", "img");
+        svg.setAttribute("aria-label", holder.dataset.summary || "");
+      }
       const menu = view.querySelector("details > summary");
       if (menu) menu.setAttribute("aria-label", "Save the chart as an image (SVG or PNG)");
       figure.classList.add("review-chart-drawn");
