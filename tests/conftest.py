@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 PROJECT_FILES = ("_config.yml", "_toc.yml", "params.yml", "requirements.lock")
 PROJECT_DIRS = ("book", "data")
 # The benchmark's committed results: the Methods appendix shows them (book/benchmark.ipynb).
-OPTIONAL_FILES = ("bench/results/latest.json",)
+OPTIONAL_FILES = ("bench/results/latest.json", "bench/results/pages.json")
 
 
 # A small book for tests about the machinery rather than the content: a chapter with a table

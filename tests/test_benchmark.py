@@ -185,3 +185,42 @@ def test_reading_a_file_outside_the_data_package_is_recorded_by_its_bytes(tmp_pa
     target.write_text("{}", encoding="utf-8")
     data.record_file_read(target, tmp_path)
     assert data.reads()[name]["fingerprint"] == data.file_fingerprint(target) != "absent"
+
+
+PAGES = {
+    "budgets": {"chart_page": 1_500_000, "other_page": 600_000},
+    "pages": [
+        {"page": "book/a.html", "chart_page": True, "transferred": 700_400, "decoded": 1_900_000, "requests": 28,
+         "budget": 1_500_000, "within_budget": True, "fcp_ms": 512.0},
+        {"page": "book/b.html", "chart_page": False, "transferred": 650_000, "decoded": 900_000, "requests": 22,
+         "budget": 600_000, "within_budget": False, "fcp_ms": None},
+    ],
+    "summary": {"pages": 2, "over_budget": ["book/b.html"], "largest_page": "book/a.html",
+                "largest_transferred": 700_400, "largest_chart_page": 700_400, "largest_other_page": 650_000,
+                "median_fcp_ms": 512.0},
+}
+
+
+def test_page_weights_are_shown_per_page_with_their_budget(tmp_path):
+    (tmp_path / "bench/results").mkdir(parents=True)
+    (tmp_path / benchmark.PAGES_RESULTS).write_text(json.dumps(PAGES), encoding="utf-8")
+    texts, rows = benchmark.pages_for_book(tmp_path)
+    assert texts["largest_kb"] == "700 kB" and texts["over_budget"] == "book/b.html"
+    assert texts["budget_other_kb"] == "600 kB" and texts["median_fcp_ms"] == "512 ms"
+    assert rows["within"].tolist() == ["yes", "no"]
+    assert rows["fcp_ms"].tolist() == ["512", "not recorded"]
+
+
+def test_page_weights_not_measured_and_malformed(tmp_path):
+    texts, rows = benchmark.pages_for_book(tmp_path)
+    assert set(texts.values()) == {"not measured"} and rows.empty
+    (tmp_path / "bench/results").mkdir(parents=True)
+    (tmp_path / benchmark.PAGES_RESULTS).write_text(json.dumps({"pages": []}), encoding="utf-8")
+    with pytest.raises(ResultsError, match=r"pages\.json: missing or malformed entry 'budgets'.*bench/pages\.py"):
+        benchmark.pages_for_book(tmp_path)
+
+
+def test_the_committed_page_weights_load_and_cover_every_page():
+    root = Path(__file__).resolve().parents[1]
+    texts, rows = benchmark.pages_for_book(root)
+    assert len(rows) == int(texts["pages"]) > 10

@@ -521,3 +521,44 @@ def registry_for_book(root: Path) -> tuple[int | None, pd.DataFrame]:
                          "met": ("yes" if ok else "no") if factor == 100 else f"not judged (measured at {factor}x)"})
         return factor, pd.DataFrame(rows, columns=columns)
     return None, pd.DataFrame(columns=columns)
+
+
+PAGES_RESULTS = "bench/results/pages.json"
+
+
+def pages_for_book(root: Path) -> tuple[dict[str, str], pd.DataFrame]:
+    """The committed page-weight measurement (bench/pages.py): headline texts and one row per
+    page, read recorded; 'not measured' texts and no rows when the file is absent."""
+    import pandas as pd
+
+    from review_utils.data.package import record_file_read
+
+    columns = ["page", "kind", "transferred_kb", "decoded_kb", "requests", "budget_kb", "within", "fcp_ms"]
+    path = Path(root) / PAGES_RESULTS
+    record_file_read(path, root)
+    if not path.is_file():
+        missing = "not measured"
+        return ({"pages": missing, "largest_page": missing, "largest_kb": missing, "largest_chart_kb": missing,
+                 "largest_other_kb": missing, "median_fcp_ms": missing, "over_budget": missing,
+                 "budget_chart_kb": missing, "budget_other_kb": missing}, pd.DataFrame(columns=columns))
+    data = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        budgets, summary = data["budgets"], data["summary"]
+        rows = [{"page": r["page"], "kind": "with interactive charts" if r["chart_page"] else "text and tables",
+                 "transferred_kb": f"{r['transferred'] / 1000:.0f}", "decoded_kb": f"{r['decoded'] / 1000:.0f}",
+                 "requests": str(r["requests"]), "budget_kb": f"{r['budget'] / 1000:.0f}",
+                 "within": "yes" if r["within_budget"] else "no",
+                 "fcp_ms": "not recorded" if r["fcp_ms"] is None else f"{r['fcp_ms']:.0f}"} for r in data["pages"]]
+        kb = lambda value: "none" if value is None else f"{value / 1000:.0f} kB"  # noqa: E731
+        texts = {
+            "pages": str(summary["pages"]), "largest_page": summary["largest_page"],
+            "largest_kb": kb(summary["largest_transferred"]), "largest_chart_kb": kb(summary["largest_chart_page"]),
+            "largest_other_kb": kb(summary["largest_other_page"]),
+            "median_fcp_ms": "not recorded" if summary["median_fcp_ms"] is None else f"{summary['median_fcp_ms']:.0f} ms",
+            "over_budget": ", ".join(summary["over_budget"]) or "none",
+            "budget_chart_kb": kb(budgets["chart_page"]), "budget_other_kb": kb(budgets["other_page"]),
+        }
+    except (KeyError, TypeError) as error:
+        raise ResultsError(f"{PAGES_RESULTS}: missing or malformed entry {error}; "
+                           "re-run `.venv/bin/python bench/pages.py` on a built site") from error
+    return texts, pd.DataFrame(rows, columns=columns)
