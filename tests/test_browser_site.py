@@ -24,14 +24,18 @@ AXE = web_modules() / "axe-core" / "axe.min.js"
 # and on every other element: the check takes a third of the time on the long tables. Every
 # other rule sees every element.
 CONTRAST_SAMPLE_EXCLUDE = [["table tbody tr:nth-child(n+4)"], [".citation-list > *:nth-child(n+6)"]]
-AXE_RUN = """async (exclude) => {
+# Started without waiting (the promise is kept on the page), so that several pages are checked at
+# once: each page's checks run in its own renderer process, one per core.
+AXE_START = """(exclude) => {
     const options = {resultTypes: ['violations']};
-    const all = await axe.run(document, {...options, rules: {'color-contrast': {enabled: false}}});
-    const contrast = await axe.run({include: [document], exclude: exclude}, {...options, runOnly: ['color-contrast']});
-    return [...all.violations, ...contrast.violations]
+    window.reviewAxe = Promise.all([
+        axe.run(document, {...options, rules: {'color-contrast': {enabled: false}}}),
+        axe.run({include: [document], exclude: exclude}, {...options, runOnly: ['color-contrast']}),
+    ]).then(([all, contrast]) => [...all.violations, ...contrast.violations]
         .filter(v => v.impact === 'serious' || v.impact === 'critical')
-        .map(v => `${v.id} (${v.impact}): ${v.help}; ${v.nodes.length} element(s), first ${v.nodes[0].target.join(' ')}`);
+        .map(v => `${v.id} (${v.impact}): ${v.help}; ${v.nodes.length} element(s), first ${v.nodes[0].target.join(' ')}`));
 }"""
+AXE_AT_ONCE = 3  # pages checked at the same time
 
 
 def open_page(browser, base: str, name: str, *, theme: str = "light", width: int = 1400):
@@ -53,13 +57,19 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_page(site, browser, t
         pytest.fail(f"{AXE} is missing: `bash run.sh setup` installs web/package-lock.json")
     base, root = site
     problems = []
-    for name in site_pages(root):
-        context, page = open_page(browser, base, name, theme=theme)
-        assert page.evaluate("document.documentElement.dataset.theme") == theme, f"{name}: theme {theme} not applied"
-        wait_for_charts(page)
-        page.add_script_tag(path=str(AXE))
-        problems += [f"{name}: {v}" for v in page.evaluate(AXE_RUN, CONTRAST_SAMPLE_EXCLUDE)]
-        context.close()
+    names = site_pages(root)
+    for start in range(0, len(names), AXE_AT_ONCE):
+        batch = []
+        for name in names[start:start + AXE_AT_ONCE]:
+            context, page = open_page(browser, base, name, theme=theme)
+            assert page.evaluate("document.documentElement.dataset.theme") == theme, f"{name}: theme {theme} not applied"
+            wait_for_charts(page)
+            page.add_script_tag(path=str(AXE))
+            page.evaluate(AXE_START, CONTRAST_SAMPLE_EXCLUDE)
+            batch.append((name, context, page))
+        for name, context, page in batch:
+            problems += [f"{name}: {v}" for v in page.evaluate("window.reviewAxe")]
+            context.close()
     assert problems == []
 
 
@@ -167,3 +177,16 @@ def test_chart_scripts_load_only_on_pages_with_a_chart(site, browser):
     assert all(chart == vega for chart, vega, _ in loaded.values()), loaded
     assert not any(fa_script for *_, fa_script in loaded.values())  # icons come from the web font
     assert any(chart for chart, *_ in loaded.values())
+
+
+def test_without_javascript_every_figure_shows_its_static_image(site, browser):
+    base, _ = site
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(f"{base}/book/efficacy.html", wait_until="load")
+    images = page.eval_on_selector_all(
+        "figure img", "imgs => imgs.map(i => [i.getAttribute('alt'), i.getBoundingClientRect().width, i.naturalWidth])")
+    assert len(images) >= 2
+    assert all(alt and width > 0 and natural > 0 for alt, width, natural in images)
+    assert page.query_selector_all("div.review-chart svg") == []  # nothing drawn, nothing hidden
+    context.close()
