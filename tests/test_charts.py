@@ -150,3 +150,14 @@ def test_the_theme_override_matches_the_installed_theme_version():
     ours = (ASSETS / "templates/static/webpack-macros.html").read_text()
     assert set(re.findall(r"digest=(\w+)", theirs)) == set(re.findall(r"digest=(\w+)", ours))
     assert set(re.findall(r"macro (\w+)", theirs)) == set(re.findall(r"macro (\w+)", ours))
+
+
+def test_citations_keep_a_corporate_author_whole_and_leave_axis_values_alone():
+    source = pd.Series({"source_id": "ctgov", "authors": "{ClinicalTrials.gov (U.S. National Library of Medicine)}",
+                        "container": None, "publisher": None, "published": pd.Timestamp("2026-10-19")})
+    assert short_citation(source) == "ClinicalTrials.gov (U.S. National Library of Medicine) (2026)"
+    spec = {"layer": [{"data": {"values": [{"source_id": "ctgov", "n": 1}]}},
+                      {"encoding": {"x": {"axis": {"values": [0, 50, 100]}}}}]}
+    cited = charts.Chart(spec, "").cited(pd.DataFrame([source]))
+    assert cited.spec["layer"][0]["data"]["values"] == [{"source_id": short_citation(source), "n": 1}]
+    assert cited.spec["layer"][1]["encoding"]["x"]["axis"]["values"] == [0, 50, 100]

@@ -49,10 +49,10 @@ class Chart:
 
         def walk(node: Any) -> Any:
             if isinstance(node, dict):
-                if isinstance(node.get("values"), list):
-                    node = {**node, "values": [{**r, **({"source_id": names.get(r["source_id"], r["source_id"])}
-                                                        if isinstance(r, dict) and r.get("source_id") else {})}
-                                               for r in node["values"]]}
+                if isinstance(node.get("values"), list):  # data rows (an axis' "values" are not)
+                    node = {**node, "values": [
+                        {**r, "source_id": names.get(r["source_id"], r["source_id"])}
+                        if isinstance(r, dict) and r.get("source_id") else r for r in node["values"]]}
                 return {k: walk(v) for k, v in node.items()}
             if isinstance(node, list):
                 return [walk(v) for v in node]

@@ -162,8 +162,12 @@ def short_citation(source: Any) -> str:
     authors = source.get("authors") if hasattr(source, "get") else None
     who = ""
     if not is_missing(authors) and str(authors).strip():
-        names = [a.strip() for a in str(authors).replace(" and ", ";").split(";") if a.strip()]
-        first = names[0].split(",")[0].strip() if names else ""
+        # BibTeX-style braces keep a corporate author whole ("{ClinicalTrials.gov (U.S. ...)}")
+        corporate = str(authors).strip().startswith("{")
+        names = [a.strip().strip("{}") for a in str(authors).replace(" and ", ";").split(";") if a.strip()]
+        if corporate:
+            names = names[:1]
+        first = (names[0] if corporate else names[0].split(",")[0].strip()) if names else ""
         who = first + (" et al." if len(names) > 1 else "")
     for column in ("container", "publisher"):
         if not who and not is_missing(source.get(column)) and str(source.get(column)).strip():
