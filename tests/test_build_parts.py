@@ -292,3 +292,26 @@ def test_the_package_source_is_the_whole_package(tmp_path):
     top = Layout(tmp_path).package_src
     assert top == Path(review_utils.__file__).resolve().parent
     assert (top / "engine" / "latex_tables.py").is_file() and (top / "data" / "validate.py").is_file()
+
+
+def test_the_code_digest_covers_the_sites_scripts_and_styles_not_only_python(tmp_path):
+    """The site is compiled again when a script, style or template shipped with the package
+    changes (it once said 'up to date' after an edit of a CSS file)."""
+    from review_utils.engine.state import code_digest
+
+    package = tmp_path / "review_utils"
+    (package / "engine/site_assets/static").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    style = package / "engine/site_assets/static/review.css"
+    style.write_text("a { color: red; }\n")
+    lock = tmp_path / "package-lock.json"
+    lock.write_text("{}")
+    before = code_digest(package, [lock])
+    style.write_text("a { color: blue; }\n")
+    assert code_digest(package, [lock]) != before
+    style.write_text("a { color: red; }\n")
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__/x.pyc").write_bytes(b"\0")  # compiled files say nothing new
+    assert code_digest(package, [lock]) == before
+    lock.write_text('{"lockfileVersion": 3}')
+    assert code_digest(package, [lock]) != before

@@ -19,7 +19,7 @@ from typing import Any
 
 from review_utils.core.errors import NotebookError, ReviewError
 from review_utils.core.params import resolve, to_json
-from review_utils.core.paths import ROOT_ENV, Layout
+from review_utils.core.paths import ROOT_ENV, Layout, web_modules
 from review_utils.data.package import (
     FILE_READ_PREFIX,
     MODULE_READ_PREFIX,
@@ -351,7 +351,9 @@ class Builder:
 
     def _code_digest(self) -> str:
         if not hasattr(self, "_code"):
-            self._code = code_digest(self.layout.package_src, [self.layout.root / "requirements.lock"])
+            # web/package-lock.json: the JavaScript the site serves (see engine/web_assets.py)
+            self._code = code_digest(self.layout.package_src, [self.layout.root / "requirements.lock",
+                                                               web_modules().parent / "package-lock.json"])
         return self._code
 
     @staticmethod

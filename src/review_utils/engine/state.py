@@ -52,8 +52,9 @@ def notebook_source_digest(path: Path) -> str:
 
 
 def code_digest(package_dir: Path, extra: list[Path]) -> str:
-    """The review_utils sources plus files that change results (the dependency lock)."""
-    files = sorted(package_dir.rglob("*.py"))
+    """The review_utils sources (Python, and the site's scripts, styles and templates that ship
+    with it) plus files that change results (the dependency locks)."""
+    files = sorted(p for p in package_dir.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     digest = hashlib.sha256(files_digest(files, package_dir).encode())
     for path in extra:
         if path.is_file():
