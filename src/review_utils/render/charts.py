@@ -440,13 +440,13 @@ def with_colours(chart: Chart, field: str, colours: Mapping[str, str]) -> Chart:
     return Chart(walk(chart.spec), chart.summary)
 
 
-def with_end_labels(chart: Chart, labels: Mapping[Any, str], *, room: float = 1.3,
+def with_end_labels(chart: Chart, labels: Mapping[Any, str], *, room: float = 1.3, narrow_room: float | None = None,
                     top: float | None = None, ticks_up_to: float | None = None) -> Chart:
     """The same horizontal bar chart (from :func:`bars`) with a text at the end of each
     category's bar (e.g. '4 products', '93 % (n=346)'): ``labels`` maps a category to its text;
     the value axis runs to ``room`` times the longest bar (or times ``top``, e.g. 100 for a
-    percentage) so the texts fit; with ``ticks_up_to`` (e.g. 100 %) no tick, grid line or
-    number is drawn beyond it."""
+    percentage) so the texts fit (``narrow_room`` on a narrow screen, see :data:`NARROW`); with
+    ``ticks_up_to`` (e.g. 100 %) no tick, grid line or number is drawn beyond it."""
     spec = chart.spec
     if "mark" not in spec or "encoding" not in spec or "y" not in spec["encoding"]:
         raise ValueError("with_end_labels expects a single-view horizontal bar chart (from bars)")
@@ -458,15 +458,51 @@ def with_end_labels(chart: Chart, labels: Mapping[Any, str], *, room: float = 1.
     rows = [{y["field"]: k, "_label_at": totals.get(k, 0), "_label": text} for k, text in labels.items()]
     top = max(totals.values(), default=0) if top is None else top
     outer = {k: v for k, v in spec.items() if k not in ("mark", "encoding", "params")}
-    bar_x = {**x, "scale": {**x.get("scale", {}), "domainMax": top * room}} if top > 0 else x
+    most: Any = top * room
+    if narrow_room is not None:
+        most = {"expr": f"containerSize()[0] < {NARROW} ? {top * narrow_room:g} : {top * room:g}"}
+    bar_x = {**x, "scale": {**x.get("scale", {}), "domainMax": most}} if top > 0 else x
     if ticks_up_to is not None:
         beyond = {"condition": {"test": f"datum.value > {ticks_up_to}", "value": 0}, "value": 1}
-        bar_x = {**bar_x, "axis": {**bar_x.get("axis", {}), "labelOpacity": beyond, "tickOpacity": beyond,
-                                   "gridOpacity": beyond}}
+        bar_x = {**bar_x, "axis": {**bar_x.get("axis", {}), "tickOpacity": beyond, "gridOpacity": beyond,
+                                   "labelExpr": f"datum.value > {ticks_up_to} ? '' : datum.label"}}
     bar = {"mark": spec["mark"], "encoding": {**spec["encoding"], "x": bar_x},
            **({"params": spec["params"]} if "params" in spec else {})}
     text = {"data": {"values": rows},
             "mark": {"type": "text", "align": "left", "baseline": "middle", "dx": 4},
-            "encoding": {"y": y, "x": {"field": "_label_at", "type": "quantitative", "title": x.get("title")},
+            # the same axis as the bars': layers' axes are merged, and a plainer one would win
+            "encoding": {"y": y, "x": {"field": "_label_at", "type": "quantitative", "title": x.get("title"),
+                                       **({"axis": bar_x["axis"]} if "axis" in bar_x else {})},
                          "text": {"field": "_label", "type": "nominal"}}}
     return Chart({**outer, "layer": [bar, text]}, chart.summary)
+
+
+NARROW = 560  # pixels: a chart narrower than this (a phone) gets shorter row labels
+
+
+def compact_rows(chart: Chart, *, narrow_limit: int = 110, wide_limit: int = 320) -> Chart:
+    """The same row-per-item chart with row labels cut at ``narrow_limit`` pixels on a narrow
+    screen (the full label stays in the tooltip and the data table), so that the bars and the
+    legend below them keep room (legend texts longer than the room left end in an ellipsis), and
+    without a title on the row axis (the labels say what the
+    rows are; the data table keeps the heading)."""
+    limit = {"expr": f"containerSize()[0] < {NARROW} ? {narrow_limit} : {wide_limit}"}
+    # the legend sits below the bars, from where the row labels end
+    legend_limit = {"expr": f"containerSize()[0] < {NARROW} ? containerSize()[0] - {narrow_limit + 60} : 600"}
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            node = {k: walk(v) for k, v in node.items()}
+            y = node.get("y")
+            if isinstance(y, dict) and y.get("type") == "nominal" and "field" in y:
+                node["y"] = {**y, "title": None, "axis": {**(y.get("axis") or {}), "labelLimit": limit}}
+            colour = node.get("color")
+            if isinstance(colour, dict) and isinstance(colour.get("legend"), dict):
+                node["color"] = {**colour, "legend": {**colour["legend"], "labelLimit": legend_limit,
+                                                      "titleLimit": legend_limit}}
+            return node
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return Chart(walk(chart.spec), chart.summary)
