@@ -137,3 +137,43 @@ def test_landscape_figure_has_a_bar_per_class_and_placeholder_when_empty(table):
         totals[round(patch.get_y() + patch.get_height() / 2)] += patch.get_width()
     assert totals == [3, 1, 1, 1]
     assert ap.landscape_figure(table.iloc[0:0]).axes[0].texts  # placeholder message
+
+
+# ----------------------------------------------------------------------------- interactive landscape
+def _tooltip_fields(spec) -> list[str]:
+    return [t["field"] for t in spec["encoding"]["tooltip"]]
+
+
+def test_landscape_chart_has_a_segment_per_product_and_per_indication(table):
+    chart = ap.landscape_chart(table)
+    rows = chart.spec["data"]["values"]
+    products = [r for r in rows if r["bar"] == "Products"]
+    indications = [r for r in rows if r["bar"] == "Approved indications"]
+    # the figure's rows by key: each approval once (label, indication, source), each product once
+    assert sorted((r["product_label"], r["indication_shown"], r["source_id"]) for r in indications) == \
+        sorted(zip(table["product_label"], table["indication_group"], table["source_id"]))
+    assert sorted(r["product_label"] for r in products) == sorted(table["product_label"].unique())
+    # a product's segment cites the product's source, an indication's the approval's
+    c1 = [r for r in products if r["product_label"] == table.loc[table["product_id"] == "c1", "product_label"].iloc[0]]
+    assert [r["source_id"] for r in c1] == ["p1"] and c1[0]["indication_shown"] == "LBCL"
+    assert c1[0]["part"] == "licensed or imported"
+    by_class = pd.Series([r["modality"] for r in indications]).value_counts()
+    assert by_class.to_dict() == table["modality"].value_counts().to_dict()
+    fields = _tooltip_fields(chart.spec)
+    assert "source_id" in fields and not {"approval_id", "product_id"} & set(fields)
+    assert {t["title"] for t in chart.spec["encoding"]["tooltip"]} >= {"Source", "Product", "Therapy class"}
+
+
+def test_landscape_chart_summary_names_the_largest_class_and_colours_follow_the_figure(table):
+    chart = ap.landscape_chart(table)
+    products = table.groupby("modality")["product_id"].nunique()
+    indications = table.groupby("modality").size()
+    top_p, top_i = products.idxmax(), indications.idxmax()
+    assert f"most products: {top_p} ({products.max()})" in chart.summary
+    assert f"most approved indications: {top_i} ({indications.max()})" in chart.summary
+    assert chart.summary.startswith(f"{table['modality'].nunique()} therapy classes")
+    scale = chart.spec["encoding"]["color"]["scale"]
+    colours = dict(zip(scale["domain"], scale["range"]))
+    assert colours["approval type not stated"] == "#BBBBBB"
+    assert colours["developed in China"] == ap.OKABE_ITO[0]
+    assert chart.spec["encoding"]["y"]["sort"] == [m for m in ap.MODALITY_ORDER if m in set(table["modality"])]

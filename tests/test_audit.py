@@ -644,3 +644,25 @@ def test_audit_chapter_in_the_site_and_the_pdf(built):
                          text=True, check=True).stdout
     flat = re.sub(r"\s+", " ", re.sub(r"(\w)-\n(\w)", r"\1\2", pdf))  # undo LaTeX's hyphenation at line ends
     assert "Audit: do the sources" in flat and sentence in flat
+
+
+# ----------------------------------------------------------------------------- interactive figure
+def test_status_chart_segments_add_up_to_each_documents_claims():
+    verdicts = pd.DataFrame({"source_id": ["doc", "doc", "doc", "other", "other"],
+                             "status": ["confirmed", "differs", "differs", "not_checkable", "contradicted"]})
+    table = report.by_source(verdicts, {"doc": "The document"})
+    chart = report.status_chart(table)
+    rows = chart.spec["data"]["values"]
+    per_doc = {}
+    for r in rows:
+        per_doc[r["document"]] = per_doc.get(r["document"], 0) + r["claims"]
+        assert r["claims"] > 0
+    assert per_doc == {"The document": 3, "other": 2}  # no "all documents" row
+    differs = [r for r in rows if r["status_label"] == audit.STATUS_LABELS["differs"]]
+    assert [(d["document"], d["claims"], d["source_id"]) for d in differs] == [("The document", 2, "doc")]
+    scale = chart.spec["encoding"]["color"]["scale"]
+    assert dict(zip(scale["domain"], scale["range"]))[audit.STATUS_LABELS["contradicted"]] == \
+        report.STATUS_COLOURS["contradicted"]
+    assert chart.summary == "Claims of 2 documents, split by status: most in The document (3), fewest in other (2)."
+    fields = [t["field"] for t in chart.spec["encoding"]["tooltip"]]
+    assert "source_id" in fields and "status" not in fields

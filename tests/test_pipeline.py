@@ -134,3 +134,29 @@ def test_reasons_follow_the_briefing_order_by_key_number():
     reasons = pd.DataFrame({"reason_id": ["NC10", "NC2", "NC1"], "reason": ["c", "b", "a"]})
     table = pl.reasons_table(reasons)
     assert table["reason"].tolist() == ["a", "b", "c"] and table["order"].tolist() == [1, 2, 10]
+
+
+def ind_rows():
+    return pd.DataFrame({
+        "ind_id": ["I01", "I02", "I03"], "metric": ["reviewed", "cleared", "reviewed"], "count": [200, 150, 200],
+        "scope": ["all CGT INDs", "cleared INDs", "other source"],
+        "period_end": pd.to_datetime(["2025-06-30", "2025-06-30", "2025-06-30"]),
+        "source_id": ["brief", "brief", "news"], "locator": ["p 2"] * 3, "note": [None] * 3})
+
+
+def test_clearance_chart_draws_the_figures_two_rows_with_the_rate():
+    chart = pl.clearance_chart(ind_rows(), reviewed_id="I01", cleared_id="I02")
+    spec = chart.spec
+    rows = spec["data"]["values"]
+    assert [(r["bar"], r["count"], r["source_id"]) for r in rows] == [("INDs reviewed", 200, "brief"),
+                                                                       ("INDs cleared", 150, "brief")]
+    bar, labels = spec["layer"]
+    assert {r["bar"]: r["_label"] for r in labels["data"]["values"]} == {"INDs reviewed": "200",
+                                                                        "INDs cleared": "150 (75.0 % cleared)"}
+    fields = [t["field"] for t in bar["encoding"]["tooltip"]]
+    assert "source_id" in fields and "ind_id" not in fields
+    assert chart.summary == "2 bars: INDs reviewed (200), INDs cleared (150); cleared / reviewed = 75.0 %."
+
+
+def test_clearance_chart_is_none_without_both_rows():
+    assert pl.clearance_chart(ind_rows().iloc[[0, 2]], reviewed_id="I01", cleared_id="I02") is None

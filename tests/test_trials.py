@@ -189,3 +189,64 @@ def test_registry_evidence_grammar():
     claim = pd.Series({"unit": "percent", "claim_id": "C999"})
     assert _item_problems(item, claim, {}, {}, set()) == [
         "registry china_active is in count, this claim in percent; compare like with like"]
+
+
+# ----------------------------------------------------------------------------- interactive charts
+def _tooltip_fields(node) -> list[str]:
+    if isinstance(node, dict):
+        return [t["field"] for t in node.get("tooltip", [])] + [f for v in node.values() for f in _tooltip_fields(v)]
+    if isinstance(node, list):
+        return [f for v in node for f in _tooltip_fields(v)]
+    return []
+
+
+def test_start_year_chart_has_every_year_and_the_same_totals():
+    import pandas as pd
+
+    table = pd.DataFrame({"start year": [2019, 2020, 2021],
+                          "mainland China only": [2, 0, 7], "mainland China and elsewhere": [0, 0, 1],
+                          "elsewhere only": [3, 4, 1], "no location listed": [0, 1, 0], "source_id": ["ct"] * 3})
+    chart = tr.start_year_chart(table)
+    rows = chart.spec["data"]["values"]
+    totals = {}
+    for r in rows:
+        totals[r["start year"]] = totals.get(r["start year"], 0) + r["trials"]
+        assert r["trials"] > 0 and r["group"] in tr.GROUPS and r["source_id"] == "ct"
+    expected = dict(zip(table["start year"], table[list(tr.GROUPS)].sum(axis=1)))
+    assert totals == expected
+    assert all(r["year_total"] == expected[r["start year"]] for r in rows)
+    best = max(expected, key=expected.get)  # 2021: 9
+    assert f"largest {best} ({expected[best]})" in chart.summary
+    assert "source_id" in _tooltip_fields(chart.spec)
+    assert chart.spec["encoding"]["color"]["scale"]["domain"] == [g for g in tr.GROUPS
+                                                                  if table[g].sum() > 0]
+
+
+def test_share_by_phase_chart_keeps_the_phase_rows_and_labels_n():
+    import pandas as pd
+
+    table = pd.DataFrame({"phase_group": ["early phase I", "phase I", "phase II"], "trials": [10, 40, 8],
+                          "china": [9, 20, 2], "elsewhere": [1, 20, 6], "share": ["90 %", "50 %", "25 %"],
+                          "share_value": [90.0, 50.0, 25.0], "source_id": ["ct"] * 3})
+    chart = tr.share_by_phase_chart(table)
+    bar, text = chart.spec["layer"]
+    assert [r["phase_group"] for r in chart.spec["data"]["values"]] == list(table["phase_group"])
+    assert {r["phase_group"]: r["_label"] for r in text["data"]["values"]}["phase I"] == "50 % (n=40)"
+    high = table.loc[table["share_value"].idxmax()]
+    assert f"highest in {high['phase_group']} ({high['share']} of {high['trials']} trials)" in chart.summary
+    assert "lowest in phase II (25 % of 8)" in chart.summary
+    assert bar["encoding"]["x"]["axis"]["gridOpacity"]["condition"]["test"] == "datum.value > 100"
+    fields = _tooltip_fields(chart.spec)
+    assert {"source_id", "china", "elsewhere", "trials"} <= set(fields)
+
+
+def test_city_chart_names_the_city_with_most_sites():
+    import pandas as pd
+
+    table = pd.DataFrame({"rank": [1, 2, 3], "city": ["Wuhan", "Beijing", "Hefei"], "sites": [30, 12, 5],
+                          "trials": [20, 12, 5], "source_id": ["cs"] * 3})
+    chart = tr.city_chart(table)
+    assert [(r["city"], r["sites"]) for r in chart.spec["data"]["values"]] == list(zip(table["city"], table["sites"]))
+    top = table.loc[table["sites"].idxmax()]
+    assert f"most in {top['city']} ({top['sites']})" in chart.summary
+    assert "source_id" in _tooltip_fields(chart.spec)

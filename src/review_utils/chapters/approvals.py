@@ -151,6 +151,62 @@ def landscape_figure(table: pd.DataFrame):
     return fig
 
 
+LANDSCAPE_PARTS = {  # legend entry and colour (the static figure's) for each part of a bar
+    ("products", "domestic"): ("developed in China", OKABE_ITO[0]),
+    ("products", "imported"): ("licensed or imported", OKABE_ITO[1]),
+    ("indications", "conditional"): ("conditional approval", OKABE_ITO[2]),
+    ("indications", "full"): ("full approval", OKABE_ITO[4]),
+    ("indications", "not_stated"): ("approval type not stated", "#BBBBBB"),
+}
+LANDSCAPE_BARS = {"products": "Products", "indications": "Approved indications"}
+
+
+def landscape_chart(table: pd.DataFrame) -> charts.Chart:
+    """The interactive landscape: the same :func:`approved` rows as :func:`landscape_figure`, one
+    segment per product (products bar, by origin) and one per approved indication (indications
+    bar, by approval type) in each therapy class; hovering a segment names the product, its
+    indications or indication, the approval date and the source; the legend filters the parts."""
+    import pandas as pd
+
+    frame = table.sort_values(["approval_date", "approval_id"]).reset_index(drop=True)
+    modalities = ordered(frame["modality"], MODALITY_ORDER)
+    rows = []
+    for modality in modalities:
+        part = frame[frame["modality"].astype(str) == modality]
+        for product_id, approvals in part.groupby("product_id", sort=False):
+            first = approvals.iloc[0]
+            rows.append({"modality": modality, "bar": LANDSCAPE_BARS["products"], "count": 1,
+                         "part": _landscape_part("products", first["origin"]), "product_id": product_id,
+                         "approval_id": None, "product_label": first["product_label"],
+                         "indication_shown": ", ".join(dict.fromkeys(approvals["indication_group"].dropna())),
+                         "date_shown": "first indication " + dated(first["approval_date"], first["date_precision"]),
+                         "source_id": first["product_source_id"]})
+        for row in part.itertuples():
+            rows.append({"modality": modality, "bar": LANDSCAPE_BARS["indications"], "count": 1,
+                         "part": _landscape_part("indications", row.approval_type), "product_id": row.product_id,
+                         "approval_id": row.approval_id, "product_label": row.product_label,
+                         "indication_shown": row.indication_group,
+                         "date_shown": dated(row.approval_date, row.date_precision), "source_id": row.source_id})
+    chart_rows = pd.DataFrame(rows, columns=["modality", "bar", "count", "part", "product_id", "approval_id",
+                                             "product_label", "indication_shown", "date_shown", "source_id"])
+    return charts.compact_rows(charts.grouped_bars(
+        chart_rows, value="count", category="modality", group="bar", value_title="Number",
+        category_title="Therapy class", group_title="Counted", colour="part", colour_title="Origin or approval type",
+        colour_domain=[label for label, _ in LANDSCAPE_PARTS.values()],
+        colour_range=[colour for _, colour in LANDSCAPE_PARTS.values()],
+        group_domain=list(LANDSCAPE_BARS.values()),
+        tooltip={"modality": "Therapy class", "part": "Counted as", "product_label": "Product",
+                 "indication_shown": "Indication", "date_shown": "Approved"},
+        what="therapy class"))
+
+
+def _landscape_part(bar: str, value: Any) -> str:
+    key = (bar, value if isinstance(value, str) and value else "not_stated")
+    if key in LANDSCAPE_PARTS:
+        return LANDSCAPE_PARTS[key][0]
+    return str(key[1]).replace("_", " ")
+
+
 # Counts stated in the sources against the count recomputed from the data ----------------------
 
 # What each stated count counts. Keys are row ids in data/findings.csv (F...) and

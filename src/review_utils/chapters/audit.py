@@ -3,6 +3,7 @@ plain-language notes. The rules themselves live in :mod:`review_utils.chapters.s
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from review_utils.chapters.shared.audit import (  # noqa: F401 - used by the notebook
@@ -14,7 +15,7 @@ from review_utils.chapters.shared.audit import (  # noqa: F401 - used by the not
     STATUSES,
     half_unit,
 )
-from review_utils.render import markup
+from review_utils.render import charts, markup
 from review_utils.render.figures import OKABE_ITO, placeholder
 
 if TYPE_CHECKING:
@@ -97,6 +98,38 @@ def status_figure(table: pd.DataFrame) -> Figure:
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def status_chart(table: pd.DataFrame) -> charts.Chart:
+    """The interactive version of :func:`status_figure`, from the same rows (one per document,
+    without the total row): a segment per document and status, in the figure's colours; hovering
+    gives the document, the status, its claims, the document's total and the source; the legend
+    filters statuses."""
+    import pandas as pd
+
+    rows = []
+    for record in table[table["source_id"].notna()].to_dict("records"):
+        for status in STATUSES:
+            if int(record[status]):
+                rows.append({"document": record["document"], "status_label": STATUS_LABELS[status],
+                             "claims": int(record[status]), "total": int(record["total"]),
+                             "source_id": record["source_id"]})
+    frame = pd.DataFrame(rows, columns=["document", "status_label", "claims", "total", "source_id"])
+    labels = [STATUS_LABELS[s] for s in STATUSES]
+    chart = charts.bars(
+        frame, value="claims", category="document", value_title="Claims", category_title="Document",
+        colour="status_label", colour_title="Status", colour_domain=labels,
+        tooltip={"document": "Document", "status_label": "Status", "claims": "Claims",
+                 "total": "Claims in the document"},
+        what="document")
+    chart = charts.with_colours(charts.compact_rows(chart), "status_label", {STATUS_LABELS[s]: STATUS_COLOURS[s] for s in STATUSES})
+    documents = table[table["source_id"].notna()]
+    if documents.empty:
+        return chart
+    high, low = documents.loc[documents["total"].idxmax()], documents.loc[documents["total"].idxmin()]
+    return dataclasses.replace(chart, summary=(
+        f"Claims of {len(documents)} documents, split by status: most in {high['document']} ({high['total']}), "
+        f"fewest in {low['document']} ({low['total']})."))
 
 
 def flagged(verdicts: pd.DataFrame) -> pd.DataFrame:

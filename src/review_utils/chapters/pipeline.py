@@ -6,9 +6,11 @@ cells. Cells the text does not give are *not given*: they are never shown as 0.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from review_utils.render import charts
 from review_utils.render.text import NOT_IN_EDITION as MISSING
 
 if TYPE_CHECKING:
@@ -199,6 +201,26 @@ def clearance_figure(result: dict[str, Any]) -> Figure:
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
     return fig
+
+
+def clearance_chart(ind: pd.DataFrame, *, reviewed_id: str, cleared_id: str) -> charts.Chart | None:
+    """The interactive version of :func:`clearance_figure`, from the same two ``ind_reviews``
+    rows (its data download): hovering a bar gives the count, what it counts, the period end and
+    the source. None when a row is missing (the figure then says so)."""
+    result = clearance(ind, reviewed_id=reviewed_id, cleared_id=cleared_id)
+    if result["reviewed"] is None:
+        return None
+    shown = ind_table(ind[ind["ind_id"].isin([reviewed_id, cleared_id])])
+    shown = shown.assign(bar=["INDs " + m for m in shown["metric_shown"]])
+    chart = charts.bars(
+        shown, value="count", category="bar", value_title="Applications (cumulative)", category_title="IND applications",
+        tooltip={"bar": "Applications", "count": "Number", "scope": "What is counted", "period_shown": "Period end"},
+        what="bar")
+    labels = {b: f"{c:,}" + (f" ({percent(result['rate'])} cleared)" if m == "cleared" else "")
+              for b, c, m in zip(shown["bar"], shown["count"], shown["metric"])}
+    chart = charts.with_end_labels(charts.compact_rows(chart), labels, narrow_room=2.4)
+    counts = ", ".join(f"{b} ({c:,})" for b, c in zip(shown["bar"], shown["count"]))
+    return dataclasses.replace(chart, summary=f"{len(shown)} bars: {counts}; cleared / reviewed = {percent(result['rate'])}.")
 
 
 # ----------------------------------------------------------------------------- reasons

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import TYPE_CHECKING, Any
 
-from review_utils.render.text import money, stated
+from review_utils.render import charts
+from review_utils.render.text import dated, money, stated
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -108,6 +110,40 @@ def target_figure(table: pd.DataFrame) -> Figure:
               title="Modality", fontsize=8, title_fontsize=8, frameon=False, loc="lower right")
     fig.tight_layout()
     return fig
+
+
+def target_chart(approved: pd.DataFrame) -> charts.Chart:
+    """The interactive version of :func:`target_figure`, from the same approved indications (its
+    data download): a bar per target and modality (in :func:`by_target` order), one segment per
+    approved indication; hovering names the product, the indication, the target as recorded, the
+    approval date and the source; the legend filters modalities."""
+    order = by_target(approved)
+    labels = [f"{g} ({m})" for g, m in zip(order["target_group"], order["modality"])]
+    frame = approved.assign(target_group=approved["target"].map(target_group))
+    frame = frame.assign(bar=[f"{g} ({m})" for g, m in zip(frame["target_group"], frame["modality"])], count=1,
+                         date_shown=[dated(d, p) for d, p in zip(frame["approval_date"], frame["date_precision"])])
+    frame["_place"] = frame["bar"].map({label: i for i, label in enumerate(labels)})
+    frame = frame.sort_values(["_place", "approval_date", "approval_id"]).reset_index(drop=True)
+    chart = charts.bars(
+        frame, value="count", category="bar", value_title="Approved indications", category_title="Target (modality)",
+        colour="modality", colour_title="Modality", colour_domain=sorted(frame["modality"].dropna().unique()),
+        tooltip={"target": "Target as recorded", "modality": "Modality", "product_label": "Product",
+                 "indication_group": "Indication", "date_shown": "Approved"},
+        what="target")
+    if order.empty:
+        return chart
+    chart = charts.with_end_labels(charts.compact_rows(chart), {label: f"{n} product{'' if n == 1 else 's'}"
+                                                                for label, n in zip(labels, order["n_products"])},
+                                   room=1.6, narrow_room=2.4)
+    top = order.iloc[0]
+    leaders = order[order["n_indications"] == top["n_indications"]]
+    named = " and ".join(f"{g} ({m})" for g, m in zip(leaders["target_group"], leaders["modality"]))
+    noun = "product" if top["n_products"] == 1 else "products"
+    singles = int((order["n_products"] == 1).sum())
+    return dataclasses.replace(chart, summary=(
+        f"{len(order)} targets (by modality) with {len(frame)} approved indications; most: {named} with "
+        f"{top['n_indications']} indications" + (f" of {top['n_products']} {noun}" if len(leaders) == 1 else " each")
+        + f"; {singles} of the {len(order)} targets have a single product."))
 
 
 def target_statements(findings: pd.DataFrame, ind: pd.DataFrame, *, topics: tuple[str, ...] = ("antigen_expression",),

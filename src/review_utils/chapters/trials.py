@@ -25,6 +25,7 @@ Definitions (the chapter states them; the tests recount them independently):
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from review_utils.chapters.shared.registry_trials import (  # noqa: F401 - the chapter's definitions
@@ -44,6 +45,8 @@ from review_utils.chapters.shared.registry_trials import (  # noqa: F401 - the c
     phase_group,
     start_dates,
 )
+from review_utils.render import charts
+from review_utils.render.figures import OKABE_ITO
 from review_utils.render.text import NOT_IN_EDITION, format_value
 
 if TYPE_CHECKING:
@@ -326,6 +329,71 @@ def change_note(land: Landscape | None) -> str:
         return "The edition holds one snapshot of the oncology collection, so no change between snapshots can be shown."
     return (f"Oncology collection, snapshot pulled {change['from'].isoformat()} against the one pulled "
             f"{change['to'].isoformat()}.")
+
+
+# ----------------------------------------------------------------------------- interactive charts
+def start_year_chart(table: pd.DataFrame) -> charts.Chart:
+    """The interactive version of :func:`start_year_figure`, from the same rows (one per start
+    year): one segment per year and site group, stacked in the legend's order; hovering gives
+    the year, the group, its trials, the year's total and the source; the legend filters groups."""
+    import pandas as pd
+
+    rows = []
+    for record in table.to_dict("records"):
+        total = int(sum(int(record[g]) for g in GROUPS))
+        for group in GROUPS:
+            if int(record[group]):
+                rows.append({"start year": int(record["start year"]), "group": group, "trials": int(record[group]),
+                             "year_total": total, "source_id": record.get("source_id")})
+    frame = pd.DataFrame(rows, columns=["start year", "group", "trials", "year_total", "source_id"])
+    return charts.columns(
+        frame, value="trials", category="start year", value_title="Trials", category_title="Start year",
+        colour="group", colour_title="Where the trial's sites are", colour_domain=list(GROUPS),
+        colour_range=[OKABE_ITO[5], OKABE_ITO[1], OKABE_ITO[0], "#BBBBBB"],
+        tooltip={"start year": "Start year (actual or anticipated)", "group": "Where the sites are",
+                 "trials": "Trials", "year_total": "Trials that year, all groups"},
+        what="start year")
+
+
+def share_by_phase_chart(table: pd.DataFrame) -> charts.Chart:
+    """The interactive version of :func:`share_by_phase_figure`, from the same rows: a bar per
+    phase group; hovering gives the trials, how many have a site in mainland China, how many are
+    elsewhere only, the share and the source."""
+    chart = charts.bars(
+        table, value="share_value", category="phase_group", value_title="In mainland China (%)",
+        category_title="Phase", tooltip={"phase_group": "Phase", "trials": "Trials that list a site",
+                                         "china": "With a site in mainland China", "elsewhere": "Elsewhere only",
+                                         "share": "Share in mainland China"},
+        what="phase group")
+    known = table[table["share_value"].notna()]
+    if known.empty:
+        return chart
+    labels = {g: f"{s} (n={n:,})" for g, s, n in zip(table["phase_group"], table["share"], table["trials"])}
+    chart = charts.with_end_labels(charts.compact_rows(chart), labels, top=100, room=1.35, narrow_room=2.1,
+                                   ticks_up_to=100)
+    high, low = known.loc[known["share_value"].idxmax()], known.loc[known["share_value"].idxmin()]
+    return dataclasses.replace(chart, summary=(
+        f"Share of trials with a site in mainland China in {len(table)} phase groups: highest in {high['phase_group']} "
+        f"({high['share']} of {high['trials']:,} trials), lowest in {low['phase_group']} "
+        f"({low['share']} of {low['trials']:,})."))
+
+
+def city_chart(table: pd.DataFrame) -> charts.Chart:
+    """The interactive version of :func:`city_figure`, from the same rows: a bar per city, most
+    sites first; hovering gives the rank, the sites, the trials and the source."""
+    chart = charts.bars(
+        table, value="sites", category="city", value_title="Trial sites",
+        category_title="City", tooltip={"city": "City", "rank": "Rank", "sites": "Trial sites (a hospital counts once per trial)",
+                                        "trials": "Trials with a site there"},
+        what="city")
+    if table.empty:
+        return chart
+    labels = {c: f"{n:,}" for c, n in zip(table["city"], table["sites"])}
+    chart = charts.with_end_labels(charts.compact_rows(chart), labels, narrow_room=1.4)
+    high, low = table.loc[table["sites"].idxmax()], table.loc[table["sites"].idxmin()]
+    return dataclasses.replace(chart, summary=(
+        f"{len(table)} cities by CAR-T trial sites: most in {high['city']} ({high['sites']:,}), "
+        f"fewest of those shown in {low['city']} ({low['sites']:,})."))
 
 
 # ----------------------------------------------------------------------------- figures

@@ -292,3 +292,229 @@ def timeline(frame: pd.DataFrame, *, date: str, row: str, row_title: str, date_t
     if dated:
         summary += f", from {dated[0][0]} ({dated[0][1]}) to {dated[-1][0]} ({dated[-1][1]})"
     return Chart(spec, summary + ".")
+
+
+# -- builders added for the CGT landscape, registry and audit figures ----------------------
+def _legend_colour(field: str, title: str, domain: Sequence[str], colours: Sequence[str] | None):
+    """Colour by ``field`` in the order ``domain`` (``colours`` matched one to one, Okabe–Ito
+    otherwise), with a legend that filters the marks when clicked."""
+    import altair as alt
+
+    palette = list(colours) if colours is not None else [OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(domain))]
+    if len(palette) != len(domain):
+        raise ValueError(f"chart colours: {len(palette)} colours for {len(domain)} legend entries {list(domain)}")
+    selection = alt.selection_point(fields=[field], bind="legend", name="legend_filter")
+    legend = alt.Legend(orient="bottom", direction="vertical", labelLimit=600, titleLimit=600)
+    scale = alt.Scale(domain=list(domain), range=palette)
+    return alt.Color(f"{field}:N", title=title, scale=scale, legend=legend), selection
+
+
+def _counted(n: int, what: str) -> str:
+    """'1 therapy class', '5 therapy classes', '3 cities'."""
+    if n == 1:
+        return f"1 {what}"
+    if what.endswith(("s", "x", "ch", "sh")):
+        return f"{n} {what}es"
+    if what.endswith("y") and what[-2:-1] not in "aeiou":
+        return f"{n} {what[:-1]}ies"
+    return f"{n} {what}s"
+
+
+def _present(rows: list[dict[str, Any]], field: str, domain: Sequence[str] | None) -> list[str]:
+    """The values of ``field`` in ``domain`` order (only those present), then any others in row order."""
+    seen = list(dict.fromkeys(r[field] for r in rows if r.get(field) is not None))
+    ordered = [v for v in (domain or []) if v in seen]
+    return ordered + [v for v in seen if v not in ordered]
+
+
+def _order_field(rows: list[dict[str, Any]], field: str, domain: Sequence[str]) -> list[dict[str, Any]]:
+    """Each row with ``_stack_order``: its colour's place in the legend, so stacks follow the legend."""
+    place = {v: i for i, v in enumerate(domain)}
+    return [{**r, "_stack_order": place.get(r.get(field), len(place))} for r in rows]
+
+
+def grouped_bars(frame: pd.DataFrame, *, value: str, category: str, group: str, value_title: str,
+                 category_title: str, group_title: str, tooltip: Mapping[str, str], colour: str,
+                 colour_title: str, colour_domain: Sequence[str] | None = None,
+                 colour_range: Sequence[str] | None = None, group_domain: Sequence[str] | None = None,
+                 what: str = "bar") -> Chart:
+    """Horizontal bars of ``value`` by ``category``, one bar per ``group`` within each category
+    (side by side, e.g. products and indications of each therapy class), each stacked by
+    ``colour``; categories in the frame's order. Rows that share category, group and colour
+    stack as separate segments (one per row: the tooltip then shows that row).
+    """
+    import altair as alt
+
+    columns = list(dict.fromkeys([category, group, value, colour, *_tooltip_columns(frame, tooltip)]))
+    rows = records(frame, columns)
+    order = list(dict.fromkeys(r[category] for r in rows))
+    groups = _present(rows, group, group_domain)
+    legend = _present(rows, colour, colour_domain)
+    palette = None
+    if colour_range is not None:
+        by_name = dict(zip(colour_domain or [], colour_range))
+        palette = [by_name.get(v, "#BBBBBB") for v in legend]
+    colour_enc, selection = _legend_colour(colour, colour_title, legend, palette)
+    rows = _order_field(rows, colour, legend)
+    chart = _base(rows).mark_bar(stroke="white", strokeWidth=1).encode(
+        y=alt.Y(f"{category}:N", title=category_title, sort=order, axis=alt.Axis(labelLimit=320)),
+        yOffset=alt.YOffset(f"{group}:N", sort=groups, title=group_title),
+        x=alt.X(f"{value}:Q", title=value_title, stack="zero", axis=alt.Axis(format=",.4~g", tickMinStep=1)),
+        color=colour_enc, order=alt.Order("_stack_order:Q"),
+        tooltip=_tooltips(frame, {group: group_title, **tooltip}, {value: "Q"}),
+    ).properties(height=ROW_HEIGHT * max(len(groups), 1) * max(len(order), 1))
+    table = {category: category_title, group: group_title, colour: colour_title, **_tooltip_columns(frame, tooltip)}
+    spec = _finish(chart, selection, zoom=False, title=f"{value_title} by {category_title}", table=table)
+    parts = []
+    for g in groups:
+        totals: dict[Any, float] = {}
+        for r in rows:
+            if r[group] == g and isinstance(r.get(value), (int, float)):
+                totals[r[category]] = totals.get(r[category], 0) + r[value]
+        if totals:
+            top = max(totals.values())
+            leaders = [k for k in order if totals.get(k) == top]
+            parts.append(f"most {str(g).lower()}: {' and '.join(map(str, leaders))} ({format_value(top)})")
+    summary = f"{_counted(len(order), what)}, each with bars for " + " and ".join(str(g).lower() for g in groups)
+    return Chart(spec, summary + ("; " + "; ".join(parts) if parts else "") + ".")
+
+
+def columns(frame: pd.DataFrame, *, value: str, category: str, value_title: str, category_title: str,
+            tooltip: Mapping[str, str], colour: str | None = None, colour_title: str | None = None,
+            colour_domain: Sequence[str] | None = None, colour_range: Sequence[str] | None = None,
+            what: str = "column") -> Chart:
+    """Vertical bars of ``value`` per ``category`` (e.g. a year), in the frame's order, stacked by
+    ``colour`` (stacks and legend in ``colour_domain`` order). The summary names the largest
+    column (summed over its stack)."""
+    import altair as alt
+
+    columns_ = list(dict.fromkeys([category, value, *([colour] if colour else []), *_tooltip_columns(frame, tooltip)]))
+    rows = records(frame, columns_)
+    order = list(dict.fromkeys(r[category] for r in rows))
+    encoding: dict[str, Any] = {
+        "x": alt.X(f"{category}:O", title=category_title, sort=order, axis=alt.Axis(labelAngle=0, labelOverlap="parity")),
+        "y": alt.Y(f"{value}:Q", title=value_title, stack="zero", axis=alt.Axis(format=",.4~g")),
+        "tooltip": _tooltips(frame, tooltip, {value: "Q"}),
+    }
+    selection = None
+    if colour is not None:
+        legend = _present(rows, colour, colour_domain)
+        palette = None
+        if colour_range is not None:
+            by_name = dict(zip(colour_domain or [], colour_range))
+            palette = [by_name.get(v, "#BBBBBB") for v in legend]
+        encoding["color"], selection = _legend_colour(colour, colour_title or colour, legend, palette)
+        rows = _order_field(rows, colour, legend)
+        encoding["order"] = alt.Order("_stack_order:Q")
+    chart = _base(rows).mark_bar().encode(**encoding).properties(height=300)
+    table = {category: category_title, **({colour: colour_title or colour} if colour else {}), value: value_title,
+             **_tooltip_columns(frame, tooltip)}
+    spec = _finish(chart, selection, zoom=False, title=f"{value_title} by {category_title}", table=table)
+    totals: dict[Any, float] = {}
+    for r in rows:
+        if isinstance(r.get(value), (int, float)):
+            totals[r[category]] = totals.get(r[category], 0) + r[value]
+    summary = f"{value_title} per {category_title.lower()}"
+    if len(order) > 1:
+        summary += f", {order[0]} to {order[-1]} ({_counted(len(order), what)})"
+    elif order:
+        summary += f", {order[0]} only"
+    if colour is not None:
+        summary += f", split by {(colour_title or colour).lower()}"
+    if totals:
+        top = max(totals.values())
+        leaders = [str(k) for k in order if totals[k] == top]
+        summary += f"; largest {' and '.join(leaders)} ({format_value(top)})"
+    return Chart(spec, summary + ".")
+
+
+def with_colours(chart: Chart, field: str, colours: Mapping[str, str]) -> Chart:
+    """The same chart with the colour scale of ``field`` matched to ``colours`` (legend entry ->
+    colour, e.g. a chapter's fixed colour per status); entries not in ``colours`` keep theirs."""
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            node = {k: walk(v) for k, v in node.items()}
+            colour = node.get("color")
+            if isinstance(colour, dict) and colour.get("field") == field and isinstance(colour.get("scale"), dict):
+                scale = colour["scale"]
+                domain = scale.get("domain")
+                if isinstance(domain, list):
+                    old = list(scale.get("range") or [])
+                    scale = {**scale, "range": [colours.get(v, old[i] if i < len(old) else "#BBBBBB")
+                                                for i, v in enumerate(domain)]}
+                    node["color"] = {**colour, "scale": scale}
+            return node
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return Chart(walk(chart.spec), chart.summary)
+
+
+def with_end_labels(chart: Chart, labels: Mapping[Any, str], *, room: float = 1.3, narrow_room: float | None = None,
+                    top: float | None = None, ticks_up_to: float | None = None) -> Chart:
+    """The same horizontal bar chart (from :func:`bars`) with a text at the end of each
+    category's bar (e.g. '4 products', '93 % (n=346)'): ``labels`` maps a category to its text;
+    the value axis runs to ``room`` times the longest bar (or times ``top``, e.g. 100 for a
+    percentage) so the texts fit (``narrow_room`` on a narrow screen, see :data:`NARROW`); with
+    ``ticks_up_to`` (e.g. 100 %) no tick, grid line or number is drawn beyond it."""
+    spec = chart.spec
+    if "mark" not in spec or "encoding" not in spec or "y" not in spec["encoding"]:
+        raise ValueError("with_end_labels expects a single-view horizontal bar chart (from bars)")
+    y, x = spec["encoding"]["y"], spec["encoding"]["x"]
+    totals: dict[Any, float] = {}
+    for r in spec["data"]["values"]:
+        if isinstance(r.get(x["field"]), (int, float)):
+            totals[r[y["field"]]] = totals.get(r[y["field"]], 0) + r[x["field"]]
+    rows = [{y["field"]: k, "_label_at": totals.get(k, 0), "_label": text} for k, text in labels.items()]
+    top = max(totals.values(), default=0) if top is None else top
+    outer = {k: v for k, v in spec.items() if k not in ("mark", "encoding", "params")}
+    most: Any = top * room
+    if narrow_room is not None:
+        most = {"expr": f"containerSize()[0] < {NARROW} ? {top * narrow_room:g} : {top * room:g}"}
+    bar_x = {**x, "scale": {**x.get("scale", {}), "domainMax": most}} if top > 0 else x
+    if ticks_up_to is not None:
+        beyond = {"condition": {"test": f"datum.value > {ticks_up_to}", "value": 0}, "value": 1}
+        bar_x = {**bar_x, "axis": {**bar_x.get("axis", {}), "tickOpacity": beyond, "gridOpacity": beyond,
+                                   "labelExpr": f"datum.value > {ticks_up_to} ? '' : datum.label"}}
+    bar = {"mark": spec["mark"], "encoding": {**spec["encoding"], "x": bar_x},
+           **({"params": spec["params"]} if "params" in spec else {})}
+    text = {"data": {"values": rows},
+            "mark": {"type": "text", "align": "left", "baseline": "middle", "dx": 4},
+            # the same axis as the bars': layers' axes are merged, and a plainer one would win
+            "encoding": {"y": y, "x": {"field": "_label_at", "type": "quantitative", "title": x.get("title"),
+                                       **({"axis": bar_x["axis"]} if "axis" in bar_x else {})},
+                         "text": {"field": "_label", "type": "nominal"}}}
+    return Chart({**outer, "layer": [bar, text]}, chart.summary)
+
+
+NARROW = 560  # pixels: a chart narrower than this (a phone) gets shorter row labels
+
+
+def compact_rows(chart: Chart, *, narrow_limit: int = 110, wide_limit: int = 320) -> Chart:
+    """The same row-per-item chart with row labels cut at ``narrow_limit`` pixels on a narrow
+    screen (the full label stays in the tooltip and the data table), so that the bars and the
+    legend below them keep room (legend texts longer than the room left end in an ellipsis), and
+    without a title on the row axis (the labels say what the
+    rows are; the data table keeps the heading)."""
+    limit = {"expr": f"containerSize()[0] < {NARROW} ? {narrow_limit} : {wide_limit}"}
+    # the legend sits below the bars, from where the row labels end
+    legend_limit = {"expr": f"containerSize()[0] < {NARROW} ? containerSize()[0] - {narrow_limit + 60} : 600"}
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            node = {k: walk(v) for k, v in node.items()}
+            y = node.get("y")
+            if isinstance(y, dict) and y.get("type") == "nominal" and "field" in y:
+                node["y"] = {**y, "title": None, "axis": {**(y.get("axis") or {}), "labelLimit": limit}}
+            colour = node.get("color")
+            if isinstance(colour, dict) and isinstance(colour.get("legend"), dict):
+                node["color"] = {**colour, "legend": {**colour["legend"], "labelLimit": legend_limit,
+                                                      "titleLimit": legend_limit}}
+            return node
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return Chart(walk(chart.spec), chart.summary)
