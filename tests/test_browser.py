@@ -293,9 +293,16 @@ def test_clicking_a_header_sorts_the_rows_and_a_reference_still_lands_on_the_tab
             .getAttribute('aria-sort') === dir""", arg=[claim, direction], timeout=10000)
         assert page.evaluate(COLUMN_TEXTS, ["tbl-audit-claims", claim]) == expected
     assert expected != original  # the order really changed
-    # a numbered reference to the table (here: its own caption link) scrolls to the table
+    # the text's numbered reference ("Table 14.n") still lands on the enhanced table, also from another page
+    reference = page.locator("main p a[href='#tbl-audit-claims']").first
+    assert re.fullmatch(r"Table 14\.\d+", reference.inner_text().strip())
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    reference.click()
+    page.wait_for_function("() => location.hash === '#tbl-audit-claims'", timeout=10000)
+    page.wait_for_function("() => { const top = document.getElementById('tbl-audit-claims').getBoundingClientRect().top;"
+                           " return top >= 0 && top < innerHeight / 2; }", timeout=10000)
     page.goto(f"{base}/book/audit.html#tbl-audit-claims", wait_until="networkidle")
     page.wait_for_selector("table#tbl-audit-claims.review-sortable-ready", timeout=20000)
-    top = page.evaluate("document.getElementById('tbl-audit-claims').getBoundingClientRect().top")
-    assert 0 <= top < 900
+    page.wait_for_function("() => { const top = document.getElementById('tbl-audit-claims').getBoundingClientRect().top;"
+                           " return top >= 0 && top < innerHeight / 2; }", timeout=10000)
     page.close()
