@@ -306,3 +306,19 @@ def test_clicking_a_header_sorts_the_rows_and_a_reference_still_lands_on_the_tab
     page.wait_for_function("() => { const top = document.getElementById('tbl-audit-claims').getBoundingClientRect().top;"
                            " return top >= 0 && top < innerHeight / 2; }", timeout=10000)
     page.close()
+
+
+def test_a_column_of_numbers_sorts_by_number_not_as_text(site, browser):
+    base, _ = site
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{base}/book/data_appendix.html", wait_until="networkidle")
+    page.wait_for_selector("table#tbl-data-provenance.review-sortable-ready", timeout=20000)
+    headers = page.eval_on_selector_all("#tbl-data-provenance thead th", "ths => ths.map(th => th.textContent.trim())")
+    rows = headers.index("Rows")
+    original = [int(v) for v in page.evaluate(COLUMN_TEXTS, ["tbl-data-provenance", rows])]
+    assert len(set(original)) > 2 and max(original) >= 10 > min(original)  # text order would differ
+    page.locator("#tbl-data-provenance thead th").nth(rows).locator("button").click()
+    page.wait_for_function("""c => document.querySelectorAll('#tbl-data-provenance thead th')[c]
+        .getAttribute('aria-sort') === 'ascending'""", arg=rows, timeout=10000)
+    assert [int(v) for v in page.evaluate(COLUMN_TEXTS, ["tbl-data-provenance", rows])] == sorted(original)
+    page.close()

@@ -121,10 +121,13 @@
         return cell.textContent.replace(/\s+/g, " ").trim();
       });
     });
-    // a column whose every filled cell starts with a number sorts by that number
+    // a column whose every filled cell starts with a number sorts by that number (ISO dates, which
+    // also start with digits, already sort as text)
     headers.forEach(function (_, column) {
       var filled = texts.filter(function (t) { return t[column]; });
-      var numeric = filled.length > 0 && filled.every(function (t) { return numberOf(t[column]) !== null; });
+      var numeric = filled.length > 0 && filled.every(function (t) {
+        return numberOf(t[column]) !== null && !/^\d{4}-\d{2}/.test(t[column]);
+      });
       if (!numeric) return;
       rows.forEach(function (tr, i) {
         var cell = tr.children[column];
