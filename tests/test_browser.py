@@ -165,3 +165,168 @@ def test_the_site_root_serves_what_browsers_request_on_their_own(site):
     with urllib.request.urlopen(f"{base}/favicon.ico", timeout=10) as response:
         assert response.status == 200
         assert response.read(4) == b"\x00\x00\x01\x00"  # an ICO file
+
+
+# --- tables that fit, and long tables readers can sort and filter -------------------------------
+
+TABLES_READY = """() => [...document.querySelectorAll('div.pst-scrollable-table-container')]
+    .every(box => box.parentElement.classList.contains('review-table-frame'))
+  && [...document.querySelectorAll('table.review-sortable')].every(t => t.classList.contains('review-sortable-ready'))"""
+
+# per table: is its caption cut, and does its box overflow without showing the cue?
+TABLE_FIT = """() => [...document.querySelectorAll('main table')].filter(t => t.checkVisibility()).map(t => {
+  const caption = t.querySelector(':scope > caption');
+  const box = t.closest('div.pst-scrollable-table-container') || t.parentElement;
+  const fit = box.closest('.review-table-fit');
+  const b = box.getBoundingClientRect();
+  const c = caption ? caption.getBoundingClientRect() : null;
+  const hint = fit && fit.querySelector('.review-table-hint');
+  const shadow = fit && getComputedStyle(fit.querySelector('.review-table-frame'), '::after');
+  return {
+    id: t.id || '(no id)',
+    caption: caption ? caption.textContent.slice(0, 40) : null,
+    captionCut: caption ? (caption.scrollWidth > caption.clientWidth + 1 || c.right > Math.min(innerWidth, b.right) + 1
+                           || c.left < b.left - 1) : false,
+    overflows: box.scrollWidth > box.clientWidth + 1,
+    cue: !!(fit && fit.classList.contains('review-table-overflows') && hint && hint.offsetHeight > 0
+            && hint.getBoundingClientRect().right <= innerWidth + 1
+            && shadow.content !== 'none' && parseFloat(shadow.width) > 0),
+  };
+})"""
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_no_table_caption_is_cut_and_every_wide_table_shows_it_scrolls(site, browser, width):
+    base, root = site
+    problems, overflowing = [], 0
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    for page_name in site_pages(root):
+        page.goto(f"{base}/{page_name}", wait_until="networkidle")
+        if not page.query_selector("main table"):
+            continue
+        page.wait_for_function(TABLES_READY, timeout=20000)
+        wide = page.eval_on_selector_all(".review-table-controls *", "els => els.filter(e => e.checkVisibility()"
+                                         " && e.getBoundingClientRect().right > innerWidth + 1).map(e => e.tagName)")
+        if wide:
+            problems.append(f"{page_name} at {width} px: table filters wider than the page ({wide})")
+        for table in page.evaluate(TABLE_FIT):
+            where = f"{page_name} at {width} px, table {table['id']} ({table['caption']!r})"
+            if table["captionCut"]:
+                problems.append(f"{where}: caption cut off")
+            if table["overflows"]:
+                overflowing += 1
+                if not table["cue"]:
+                    problems.append(f"{where}: wider than its box but shows no scroll cue")
+    page.close()
+    assert problems == []
+    assert overflowing > 0  # the book has wide tables at both widths: the cue was checked on some
+
+
+def _ledger(page, base):
+    page.goto(f"{base}/book/audit.html", wait_until="networkidle")
+    page.wait_for_selector("table#tbl-audit-claims.review-sortable-ready", timeout=20000)
+    headers = page.eval_on_selector_all("#tbl-audit-claims thead th", "ths => ths.map(th => th.textContent.trim())")
+    return headers
+
+
+COLUMN_TEXTS = """([id, column]) => [...document.querySelectorAll('#' + id + ' tbody > tr')]
+    .filter(tr => tr.children.length > column).map(tr => tr.children[column].textContent.trim())"""
+
+
+def test_the_ledger_filters_by_status_and_document_and_clearing_brings_every_row_back(site, browser):
+    base, root = site
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    headers = _ledger(page, base)
+    status, document = headers.index("Status"), headers.index("Document")
+    # what the page shows before any filter: every row of the built page
+    import html as html_lib
+    built_html = (root / "_build/html/book/audit.html").read_text(encoding="utf-8")
+    ledger_html = built_html[built_html.index('id="tbl-audit-claims"'):]
+    ledger_html = ledger_html[:ledger_html.index("</table>")]
+    built_rows = len(re.findall(r"<tr[ >]", ledger_html.split("<tbody>")[1]))
+    statuses = page.evaluate(COLUMN_TEXTS, ["tbl-audit-claims", status])
+    documents = page.evaluate(COLUMN_TEXTS, ["tbl-audit-claims", document])
+    assert len(statuses) == built_rows > 15
+    contradicted = sorted({s for s in statuses if s.startswith("contradicted")})
+    assert len(contradicted) == 1, f"one contradicted status expected in the ledger, found {contradicted}"
+    chosen = contradicted[0]
+    assert html_lib.escape(chosen) in ledger_html
+
+    select = page.locator("select.review-table-filter[aria-controls='tbl-audit-claims']")
+    labels = page.eval_on_selector_all("select.review-table-filter[aria-controls='tbl-audit-claims']",
+                                       "ss => ss.map(s => document.querySelector(`label[for='${s.id}']`).textContent.trim())")
+    assert labels == ["Document", "Status"]
+    status_select, document_select = select.nth(1), select.nth(0)
+    status_select.select_option(value=chosen)
+    page.wait_for_function("""([column, value]) => {
+        const rows = [...document.querySelectorAll('#tbl-audit-claims tbody > tr')];
+        return rows.length > 0 && rows.every(tr => tr.children.length > column && tr.children[column].textContent.trim() === value);
+      }""", arg=[status, chosen], timeout=10000)
+    shown = page.evaluate(COLUMN_TEXTS, ["tbl-audit-claims", status])
+    assert shown == [chosen] * statuses.count(chosen) and len(shown) >= 1
+
+    # combined with the document filter: rows with both
+    first_document = documents[statuses.index(chosen)]
+    both = sum(1 for s, d in zip(statuses, documents) if s == chosen and d == first_document)
+    document_select.select_option(value=first_document)
+    page.wait_for_function("""([id, n]) => document.querySelectorAll('#' + id + ' tbody > tr').length === n""",
+                           arg=["tbl-audit-claims", both], timeout=10000)
+    assert set(page.evaluate(COLUMN_TEXTS, ["tbl-audit-claims", document])) == {first_document}
+
+    # cleared, every row is back; the caption, id, link target and header cells survive
+    document_select.select_option(value="")
+    status_select.select_option(value="")
+    page.wait_for_function("""([id, n]) => document.querySelectorAll('#' + id + ' tbody > tr[data-review-row]').length === n""",
+                           arg=["tbl-audit-claims", built_rows], timeout=10000)
+    assert sorted(page.evaluate(COLUMN_TEXTS, ["tbl-audit-claims", status])) == sorted(statuses)
+    table = page.evaluate("""() => { const t = document.getElementById('tbl-audit-claims');
+        return {tag: t.tagName, caption: t.querySelector(':scope > caption').textContent,
+                headers: t.querySelectorAll(':scope > thead > tr > th').length,
+                link: !!t.querySelector("caption a.headerlink[href='#tbl-audit-claims']")}; }""")
+    assert table["tag"] == "TABLE" and re.match(r"Table 14\.\d+ The claims ledger", table["caption"])
+    assert table["headers"] == len(headers) and table["link"]
+    page.close()
+
+
+def test_clicking_a_header_sorts_the_rows_and_a_reference_still_lands_on_the_table(site, browser):
+    base, _ = site
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    headers = _ledger(page, base)
+    claim = headers.index("Claim")
+    original = page.evaluate(COLUMN_TEXTS, ["tbl-audit-claims", claim])
+    header = page.locator("#tbl-audit-claims thead th").nth(claim)
+    for direction, expected in (("ascending", sorted(original)), ("descending", sorted(original, reverse=True))):
+        header.locator("button").click()
+        page.wait_for_function("""([column, dir]) => document.querySelectorAll('#tbl-audit-claims thead th')[column]
+            .getAttribute('aria-sort') === dir""", arg=[claim, direction], timeout=10000)
+        assert page.evaluate(COLUMN_TEXTS, ["tbl-audit-claims", claim]) == expected
+    assert expected != original  # the order really changed
+    # the text's numbered reference ("Table 14.n") still lands on the enhanced table, also from another page
+    reference = page.locator("main p a[href='#tbl-audit-claims']").first
+    assert re.fullmatch(r"Table 14\.\d+", reference.inner_text().strip())
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    reference.click()
+    page.wait_for_function("() => location.hash === '#tbl-audit-claims'", timeout=10000)
+    page.wait_for_function("() => { const top = document.getElementById('tbl-audit-claims').getBoundingClientRect().top;"
+                           " return top >= 0 && top < innerHeight / 2; }", timeout=10000)
+    page.goto(f"{base}/book/audit.html#tbl-audit-claims", wait_until="networkidle")
+    page.wait_for_selector("table#tbl-audit-claims.review-sortable-ready", timeout=20000)
+    page.wait_for_function("() => { const top = document.getElementById('tbl-audit-claims').getBoundingClientRect().top;"
+                           " return top >= 0 && top < innerHeight / 2; }", timeout=10000)
+    page.close()
+
+
+def test_a_column_of_numbers_sorts_by_number_not_as_text(site, browser):
+    base, _ = site
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{base}/book/data_appendix.html", wait_until="networkidle")
+    page.wait_for_selector("table#tbl-data-provenance.review-sortable-ready", timeout=20000)
+    headers = page.eval_on_selector_all("#tbl-data-provenance thead th", "ths => ths.map(th => th.textContent.trim())")
+    rows = headers.index("Rows")
+    original = [int(v) for v in page.evaluate(COLUMN_TEXTS, ["tbl-data-provenance", rows])]
+    assert len(set(original)) > 2 and max(original) >= 10 > min(original)  # text order would differ
+    page.locator("#tbl-data-provenance thead th").nth(rows).locator("button").click()
+    page.wait_for_function("""c => document.querySelectorAll('#tbl-data-provenance thead th')[c]
+        .getAttribute('aria-sort') === 'ascending'""", arg=rows, timeout=10000)
+    assert [int(v) for v in page.evaluate(COLUMN_TEXTS, ["tbl-data-provenance", rows])] == sorted(original)
+    page.close()

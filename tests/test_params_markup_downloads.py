@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 import pytest
@@ -46,6 +47,39 @@ def test_list_table_escapes_every_cell_and_keeps_rows():
     text = markup.list_table(["a", "b"], [["<b>x</b>", "1"], ["y", "2"]], caption="Cap <i>", label="tbl-x")
     assert text.splitlines()[0] == "````{list-table} Cap \\<i\\>"
     assert "* - \\<b\\>x\\<\\/b\\>" in text and text.count("* - ") == 3
+
+
+def test_long_tables_and_tables_with_filters_are_sortable_short_ones_are_not():
+    assert markup.table_classes(14) == []  # the rule: 15 rows or more is long
+    assert markup.table_classes(15) == ["review-sortable"]
+    assert markup.table_classes(200) == ["review-sortable"]
+    # a table with select menus is sortable whatever its length; columns in order, once each
+    assert markup.table_classes(3, [4, 1, 4]) == ["review-sortable", "review-filter-col-1", "review-filter-col-4"]
+    with pytest.raises(ValueError, match="column positions"):
+        markup.table_classes(20, [-1])
+
+
+def _html_of(myst: str) -> str:
+    from docutils.core import publish_string
+    from myst_parser.parsers.docutils_ import Parser
+
+    return publish_string(myst, parser=Parser(), writer_name="html5",
+                          settings_overrides={"output_encoding": "unicode", "report_level": 2, "halt_level": 2})
+
+
+def test_table_classes_reach_the_html_table_with_its_caption_and_id():
+    rows = [[f"C{i:02}", "contradicted" if i % 3 else "confirmed"] for i in range(16)]
+    text = markup.list_table(["Claim", "Status"], rows, caption="The ledger", label="tbl-x",
+                             classes=markup.table_classes(len(rows), [1]))
+    assert ":class: review-sortable review-filter-col-1" in text.splitlines()
+    html = _html_of(text)
+    table = re.search(r"<table[^>]*>", html).group(0)
+    assert 'id="tbl-x"' in table and "review-sortable" in table and "review-filter-col-1" in table
+    assert "<caption>The ledger</caption>" in html and len(re.findall(r"<th[ >]", html)) == 2
+    plain = markup.list_table(["a"], [["x"]], caption="Short", label="tbl-y")
+    assert ":class:" not in plain and "review-" not in _html_of(plain)
+    with pytest.raises(ValueError, match="tbl-y: class 'Bad Class'"):
+        markup.list_table(["a"], [["x"]], caption="Short", label="tbl-y", classes=["Bad Class"])
 
 
 def test_download_labels_are_plain_text_without_role_delimiters():

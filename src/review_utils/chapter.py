@@ -16,7 +16,7 @@ executed notebook; the build publishes them with it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -146,8 +146,13 @@ class Chapter:
         return " ".join(parts)
 
     def table(self, frame: pd.DataFrame, *, label: str, caption: str,
-              columns: Mapping[str, str] | None = None, download: pd.DataFrame | None = None) -> None:
+              columns: Mapping[str, str] | None = None, download: pd.DataFrame | None = None,
+              filters: Sequence[str] = ()) -> None:
         """Show ``frame`` as a numbered table; ``columns`` maps column -> header to show.
+
+        A long table (see :func:`review_utils.render.markup.table_classes`) can be sorted and
+        filtered on the site; each column of ``filters`` (keys of ``columns``) also gets a select
+        menu of its values there.
 
         The CSV download holds exactly the rows shown, with every column of ``download``
         (default: ``frame``), so sources and locators travel with the numbers. Rows that carry
@@ -166,7 +171,12 @@ class Chapter:
         rows = [[cell_text(v) for v in record] for record in frame[list(columns)].itertuples(index=False)]
         if not rows:  # keep the numbered table (prose refers to it) and say why it is empty
             rows = [[EMPTY_NOTE] + [""] * (len(columns) - 1)]
-        body = markup.list_table(list(columns.values()), rows, caption=caption, label=label)
+        unknown = [f for f in filters if f not in columns]
+        if unknown:
+            raise ValueError(f"table {label}: filter column {unknown[0]!r} is not one of its columns "
+                             f"{list(columns)}: name a column of `columns`")
+        classes = markup.table_classes(len(frame), [list(columns).index(f) for f in filters]) if len(frame) else []
+        body = markup.list_table(list(columns.values()), rows, caption=caption, label=label, classes=classes)
         path = self._write_download(download if download is not None else frame, label)
         display(Markdown(body + "\n\n" + self._provenance(frame, path, "Table")))
 

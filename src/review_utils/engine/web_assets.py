@@ -3,8 +3,9 @@
 Everything a page loads comes from the site itself (no CDN): the npm packages pinned in
 ``web/package-lock.json`` (installed by ``run.sh``) are copied into ``_static/vendor-review/``,
 only the files listed in :data:`VENDOR_FILES`. A page gets the chart scripts only when it holds
-an interactive chart, and the table script only when it holds a sortable table, so other pages
-stay light (the benchmark measures each page's weight).
+an interactive chart, the table script (scroll cue of wide tables) only when it holds a table, and
+simple-datatables only when it holds a sortable table, so other pages stay light (the benchmark
+measures each page's weight). The table styles (review-tables.css) are on every page.
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ VENDOR_LICENCES = {
 CHART_MARKER = 'class="review-chart"'
 CHART_SCRIPTS = ["vendor-review/vega.min.js", "vendor-review/vega-lite.min.js",
                  "vendor-review/vega-embed.min.js", "review-charts.js"]
-TABLE_MARKER = "review-sortable"
-TABLE_SCRIPTS = ["vendor-review/simple-datatables.js", "review-tables.js"]
+SORTABLE_MARKER = "review-sortable"
+SORTABLE_SCRIPTS = ["vendor-review/simple-datatables.js"]
+TABLE_MARKER = "<table"  # every table: its scroll cue (and, after the above, sorting and filters)
+TABLE_SCRIPTS = ["review-tables.js"]
 
 
 def vendor_sources() -> dict[str, Path]:
@@ -70,6 +73,7 @@ def _on_builder(app: Sphinx) -> None:
     if app.builder.format == "html":
         app.env.review_vendor = vendor_sources()  # fail before reading a page, not after writing all
         app.add_css_file("review.css")
+        app.add_css_file("review-tables.css")
 
 
 def _on_page(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
@@ -79,7 +83,8 @@ def _on_page(app: Sphinx, pagename: str, templatename: str, context: dict, doctr
     if 'role="doc-biblioentry"' in body:
         context["body"] = body = body.replace('role="doc-biblioentry"', 'role="listitem"')
     # add_js_file inside html-page-context adds the file to this page only
-    for marker, scripts in ((CHART_MARKER, CHART_SCRIPTS), (TABLE_MARKER, TABLE_SCRIPTS)):
+    for marker, scripts in ((CHART_MARKER, CHART_SCRIPTS), (SORTABLE_MARKER, SORTABLE_SCRIPTS),
+                            (TABLE_MARKER, TABLE_SCRIPTS)):
         if marker in body:
             for script in scripts:
                 app.add_js_file(script, loading_method="defer")

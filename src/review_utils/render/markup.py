@@ -52,9 +52,33 @@ def download(label: str, path: str) -> str:
     return "{download}`" + clean + " <" + path + ">`"
 
 
-def list_table(header: Sequence[str], rows: Iterable[Sequence[object]], *, caption: str, label: str) -> str:
-    """A numbered, captioned MyST ``list-table`` with every cell escaped."""
-    lines = [f"````{{list-table}} {escape(caption)}", ":header-rows: 1", f":name: {label}", ""]
+# A table with at least this many rows is "long": the site lets readers sort and filter it.
+SORTABLE_MIN_ROWS = 15
+
+
+def table_classes(n_rows: int, filter_columns: Sequence[int] = ()) -> list[str]:
+    """The HTML classes of a table of ``n_rows`` body rows (the one place that decides which are
+    sortable): ``review-sortable`` for a long table, and ``review-filter-col-N`` for each column
+    (0-based) that gets a select menu of its values (a table with filters is always sortable)."""
+    columns = sorted(set(filter_columns))
+    if any(not isinstance(c, int) or c < 0 for c in columns):
+        raise ValueError(f"filter columns {list(filter_columns)!r}: give column positions (0, 1, ...)")
+    if n_rows < SORTABLE_MIN_ROWS and not columns:
+        return []
+    return ["review-sortable", *(f"review-filter-col-{c}" for c in columns)]
+
+
+def list_table(header: Sequence[str], rows: Iterable[Sequence[object]], *, caption: str, label: str,
+               classes: Sequence[str] = ()) -> str:
+    """A numbered, captioned MyST ``list-table`` with every cell escaped; ``classes`` go on the
+    HTML table (the site's script enhances ``review-sortable`` ones; LaTeX ignores them)."""
+    for name in classes:
+        if not re.fullmatch(r"[a-z0-9-]+", name):
+            raise ValueError(f"table {label}: class {name!r}: use lower-case letters, digits and - only")
+    lines = [f"````{{list-table}} {escape(caption)}", ":header-rows: 1", f":name: {label}"]
+    if classes:
+        lines.append(":class: " + " ".join(classes))
+    lines.append("")
     for record in [list(header), *map(list, rows)]:
         lines.append(f"* - {escape(record[0])}")
         lines += [f"  - {escape(cell)}" for cell in record[1:]]
