@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from review_utils.data.support import with_support as sourced  # noqa: F401 - the tables' Source column
 from review_utils.data.values import is_missing, row_by_key
+from review_utils.render import charts
 from review_utils.render.text import NOT_IN_EDITION as MISSING
 from review_utils.render.text import dated, format_value, stated
 
@@ -492,6 +493,72 @@ def income_figure(years: pd.DataFrame):
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
     return fig
+
+
+def income_chart(years: pd.DataFrame) -> charts.Chart:
+    """The interactive version of :func:`income_figure`, from the same rows (its download), the
+    most years at the top; the tooltip gives the product, the years, the price and its date, the
+    income figure and its year, and the price's source."""
+    import dataclasses
+
+    frame = years.assign(
+        price_shown=[f"{format_value(float(v))} CNY" for v in years["value"]],
+        income_shown=[f"{format_value(float(v))} CNY ({int(y)})" for v, y in zip(years["income_cny"], years["income_year"])],
+    )
+    year = int(years["income_year"].iloc[0]) if len(years) else None
+    title = "Years of per-capita disposable income" + (f" ({year}, national)" if year else "")
+    chart = charts.bars(
+        frame, value="years", category="product_name", value_title=title, category_title="Product",
+        tooltip={"product_name": "Product", "years_shown": "Years of income", "price_shown": "List price",
+                 "price_date_shown": "Price date", "income_shown": "Per-capita disposable income"},
+        what="product")
+    if frame.empty:
+        return dataclasses.replace(chart, summary="No product with a dated exact list price.")
+    ranked = frame.sort_values(["years", "price_id"], ascending=[False, True])
+    high, low = ranked.iloc[0], ranked.iloc[-1]
+    summary = (f"{len(frame)} product{'' if len(frame) == 1 else 's'}, list price in years of income: "
+               f"{high['product_name']} {high['years_shown']} years")
+    if len(frame) > 1:
+        summary += f" (the most) to {low['product_name']} {low['years_shown']} years (the fewest)"
+    return dataclasses.replace(chart, summary=summary + ".")
+
+
+EXAMPLE_PARTS = ("Hu Hui Bao payout", "Out-of-pocket drug cost")
+
+
+def example_chart(scen: pd.DataFrame) -> charts.Chart:
+    """The interactive version of :func:`example_figure`, from the same scenarios (its download):
+    each scenario's list price as two stacked parts, the payout and the out-of-pocket cost (the
+    legend filters them); the tooltip gives the part, its amount, the price, the payout's share
+    of the price and the source of that part's input (the payout's terms; for the out-of-pocket
+    cost, the price)."""
+    import dataclasses
+
+    import pandas as pd
+
+    frame = scen.assign(_review=scen["scenario"] != "Review's example").sort_values(["_review", "scenario"])
+    parts = []
+    for row in frame.itertuples():
+        for part, amount, source, how in (
+                (EXAMPLE_PARTS[0], row.payout, row.payout_source_id, "payout under the scheme's terms"),
+                (EXAMPLE_PARTS[1], row.out_of_pocket, row.price_source_id, "list price minus the payout")):
+            parts.append({"scenario": row.scenario, "part": part, "amount": float(amount),
+                          "amount_shown": f"{format_value(float(amount))} CNY",
+                          "price_shown": f"{format_value(float(row.price))} CNY",
+                          "share_shown": f"{row.reduction_pct:.1f} %", "how": how, "source_id": source})
+    long = pd.DataFrame(parts, columns=["scenario", "part", "amount", "amount_shown", "price_shown", "share_shown",
+                                        "how", "source_id"])
+    chart = charts.bars(
+        long, value="amount", category="scenario", value_title="CAR-T drug cost (CNY)", category_title="Scenario",
+        colour="part", colour_title="Part of the bill", colour_domain=list(EXAMPLE_PARTS),
+        tooltip={"scenario": "Scenario", "part": "Part of the bill", "amount_shown": "Amount",
+                 "price_shown": "List price", "share_shown": "Payout ÷ price", "how": "Worked out as"},
+        what="scenario")
+    said = "; ".join(f"{row.scenario}: payout {format_value(float(row.payout))} CNY of a "
+                     f"{format_value(float(row.price))} CNY list price ({row.reduction_pct:.1f} %)"
+                     for row in frame.itertuples())
+    summary = f"{len(frame)} scenario{'' if len(frame) == 1 else 's'}" + (f" ({said})." if said else ".")
+    return dataclasses.replace(chart, summary=summary)
 
 
 def access_key_findings(price_table_frame: pd.DataFrame, reimbursement: pd.DataFrame, schemes: pd.DataFrame,

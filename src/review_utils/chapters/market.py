@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from review_utils.data.values import is_missing
+from review_utils.render import charts
 from review_utils.render.text import NOT_IN_EDITION as MISSING
 from review_utils.render.text import dated, money, stated
 
@@ -111,6 +112,18 @@ def deal_share_figure(shares: pd.DataFrame) -> Figure:
     ax.grid(axis="x", visible=False)
     fig.tight_layout()
     return fig
+
+
+def deal_share_chart(shares: pd.DataFrame) -> charts.Chart:
+    """The interactive version of :func:`deal_share_figure`, from the same rows: a bar per year a
+    share is stated (years without a figure are not drawn, never 0); the tooltip gives the year,
+    the share as the source words it, its date and the source."""
+    frame = shares.assign(year_shown=[str(y) for y in shares["year"]])
+    return charts.bars(
+        frame, value="value", category="year_shown", value_title="Share of compounds from Chinese developers (%)",
+        category_title="Year of the deals",
+        tooltip={"year_shown": "Year", "value_shown": "Share as stated", "date_shown": "Figure dated"},
+        what="year")
 
 
 def series_text(shares: pd.DataFrame) -> str:
