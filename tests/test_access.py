@@ -266,7 +266,10 @@ def test_example_chart_splits_each_scenarios_price_into_payout_and_out_of_pocket
     for row in scen.itertuples():
         parts = {r["part"]: r for r in data if r["scenario"] == row.scenario}
         assert set(parts) == {"Hu Hui Bao payout", "Out-of-pocket drug cost"}
-        assert parts["Hu Hui Bao payout"]["amount"] + parts["Out-of-pocket drug cost"]["amount"] == row.price
+        # drawn in million CNY; the tooltip keeps the amount in CNY
+        total = parts["Hu Hui Bao payout"]["amount"] + parts["Out-of-pocket drug cost"]["amount"]
+        assert math.isclose(total * 1e6, row.price)
+        assert parts["Hu Hui Bao payout"]["amount_shown"] == f"{row.payout:,.0f} CNY"
         assert parts["Hu Hui Bao payout"]["source_id"] == row.payout_source_id
         assert parts["Out-of-pocket drug cost"]["source_id"] == row.price_source_id
     assert len(data) == 2 * len(scen)
@@ -275,3 +278,18 @@ def test_example_chart_splits_each_scenarios_price_into_payout_and_out_of_pocket
     # review's example: 500,000 of 1,200,000 = 41.7 %
     assert "Review's example: payout 500,000 CNY of a 1,200,000 CNY list price (41.7 %)" in chart.summary
     assert values(ac.example_chart(ac.scenarios(FULL.iloc[0:0], PRICES.iloc[0:0]))) == []
+    assert "layer" not in chart.spec  # no headline given: no tick
+
+
+def test_example_chart_marks_the_headline_claim_on_the_reviews_bar():
+    from chart_helpers import tooltip_fields
+
+    chart = ac.example_chart(ac.scenarios(FULL, PRICES), 50, headline_source_id="review2025")
+    base, tick = chart.spec["layer"]
+    assert base["mark"]["type"] == "bar" and tick["mark"]["type"] == "tick"
+    (row,) = tick["data"]["values"]
+    # 50 % of the review's 1,200,000 CNY price = 600,000 CNY, drawn at 0.6 million
+    assert row["scenario"] == "Review's example" and math.isclose(row["at"], 0.6)
+    assert row["implied"] == "600,000 CNY payout" and row["source_id"] == "review2025"
+    assert "source_id" in tooltip_fields(chart)
+    assert ac.headline_source(FULL) == "review2025"

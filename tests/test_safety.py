@@ -214,9 +214,11 @@ def test_grade3_chart_has_the_figures_rows_and_keeps_grading_systems_apart(prepa
     for item, safety_id in zip(data, rows["safety_id"]):
         csv = csv_rows[safety_id]
         system = sf.GRADING_SHORT.get(csv["grading_system"], sf.GRADING_LABEL[csv["grading_system"]])
-        assert item["row_label"].startswith(f"{csv['event']}, {system}: "), item["row_label"]
+        event = "Neurotox." if csv["event"] == "neurotoxicity" else csv["event"]
+        assert item["row_label"].startswith(f"{event}, {system}: "), item["row_label"]
         assert item["grading_shown"] == sf.GRADING_LABEL[csv["grading_system"]]
-        assert item["row_label"].endswith("(not verified)") == ("not verified" in csv["note"].lower())
+        assert item["row_label"].endswith(f"({safety_id}, not verified)" if "not verified" in csv["note"].lower()
+                                          else f"({safety_id})"), item["row_label"]
     assert len({r["row_label"] for r in data}) == len(data)
     assert_reader_tooltips(chart)
     assert legend_filters(chart)

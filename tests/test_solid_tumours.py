@@ -136,6 +136,8 @@ def test_antigen_range_chart_draws_a_range_as_a_line_and_a_single_figure_as_a_do
     assert (gpc3["dot"], gpc3["low"], gpc3["high"]) == (None, 40, 60)
     assert gpc3["value_shown"] == "40–60 %" and gpc3["kind"] == "range stated by the source"
     assert_reader_tooltips(chart)
+    # the whole 0-100 % scale, as the static figure, in both layers (range and dot)
+    assert [layer["encoding"]["x"]["scale"]["domain"] for layer in chart.spec["layer"]] == [[0, 100], [0, 100]]
     assert chart.summary == ("2 antigen expression figures (Claudin18.2 in gastric cancer: 60 %; "
                              "GPC3 in HCC: 40–60 %).")
     empty = st.antigen_range_chart(st.antigen_rows(findings([])))

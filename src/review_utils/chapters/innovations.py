@@ -172,7 +172,7 @@ def huangqin_chart(pair: pd.DataFrame) -> charts.Chart:
                    f"with CAR-T alone and {format_value(float(values[COMBINED]))} % with Huangqin added "
                    f"({change['absolute_pp']:+.1f} percentage points).")
         chart = dataclasses.replace(chart, summary=summary)
-    return chart
+    return charts.fit_labels(chart)
 
 
 def phase_weight(phase: Any) -> int:
@@ -242,12 +242,12 @@ def patients_chart(table: pd.DataFrame) -> charts.Chart:
     the tooltip gives the product, patients, phase, direction, setting and the source."""
     rows = patients_rows(table)
     frame = rows.assign(n=rows["n_treated"].astype(float))
-    return charts.bars(
-        frame, value="n", category="product", value_title="Patients treated or evaluable (log scale)",
-        category_title="Product", log=True,
+    return charts.fit_labels(charts.log_bars(
+        frame, value="n", category="product", value_title="Patients (log scale)",
+        category_title="Product",
         tooltip={"product": "Product", "n_shown": "Patients", "phase": "Phase", "direction_shown": "Direction",
                  "setting": "Setting"},
-        what="design")
+        what="design"))
 
 
 def patients_figure(table: pd.DataFrame):

@@ -119,11 +119,11 @@ def deal_share_chart(shares: pd.DataFrame) -> charts.Chart:
     share is stated (years without a figure are not drawn, never 0); the tooltip gives the year,
     the share as the source words it, its date and the source."""
     frame = shares.assign(year_shown=[str(y) for y in shares["year"]])
-    return charts.bars(
+    return charts.fit_labels(charts.bars(
         frame, value="value", category="year_shown", value_title="Share of compounds from Chinese developers (%)",
         category_title="Year of the deals",
         tooltip={"year_shown": "Year", "value_shown": "Share as stated", "date_shown": "Figure dated"},
-        what="year")
+        what="year"))
 
 
 def series_text(shares: pd.DataFrame) -> str:

@@ -160,12 +160,12 @@ def timeline_chart(events: pd.DataFrame, *, as_of: Any) -> charts.Chart:
     frame = frame.assign(kind_shown=[kind_label(k) for k in frame["kind"]],
                          date_shown=[dated(d, p) for d, p in zip(frame["date"], frame["date_precision"])],
                          approximate=frame["date_precision"] != "day")
-    return charts.timeline(
+    return charts.fit_labels(charts.timeline(
         frame, date="date", row="kind_shown", row_title="Kind of event", date_title="Date",
         colour="kind_shown", colour_title="Kind of event", hollow="approximate",
         marker_date=as_of, marker_label="edition date",
         tooltip={"label": "Event", "date_shown": "Date", "kind_shown": "Kind"},
-        what="dated event")
+        what="dated event"))
 
 
 def rules_chart(events: pd.DataFrame, *, as_of: Any) -> charts.Chart:
@@ -180,12 +180,12 @@ def rules_chart(events: pd.DataFrame, *, as_of: Any) -> charts.Chart:
                          status_shown=[status_label(s) for s in frame["rule_status"]],
                          date_shown=[dated(d, p) for d, p in zip(frame["date"], frame["date_precision"])],
                          approximate=frame["date_precision"] != "day")
-    return charts.timeline(
+    return charts.fit_labels(charts.timeline(
         frame, date="date", row="rule_shown", row_title="Rule", date_title="Date issued",
         colour="status_shown", colour_title="Status", hollow="approximate",
         marker_date=as_of, marker_label="edition date",
         tooltip={"rule_shown": "Rule", "date_shown": "Issued", "kind_shown": "Kind", "status_shown": "Status"},
-        what="rule")
+        what="rule"))
 
 
 def quantity_text(row: Any) -> str:

@@ -49,6 +49,7 @@ GRADING_ORDER = list(GRADING_LABEL)
 GRADING_SHORT = {"ASTCT_2019": "ASTCT 2019", "CTCAE_v4": "CTCAE v4.03", "CTCAE_v5": "CTCAE v5.0",
                  "EHA_EBMT_2023": "EHA/EBMT 2023", "not_stated": "scale not stated",
                  "not_confirmed": "scale not confirmed"}
+EVENT_SHORT = {"neurotoxicity": "Neurotox."}
 EVENT_LABEL = {
     "CRS": "CRS", "ICANS": "ICANS", "neurotoxicity": "neurotoxicity (not ICANS-graded)",
     "prolonged_cytopenia": "prolonged cytopenia", "ICAHT": "ICAHT", "infection": "infection",
@@ -268,15 +269,17 @@ def grade3_chart(rows: pd.DataFrame) -> charts.Chart:
         event_shown=rows["event"].map(EVENT_LABEL).fillna(rows["event"]),
         grading_shown=rows["grading_system"].map(GRADING_LABEL).fillna(rows["grading_system"]),
         grade_shown=rows["grade_threshold"].map(GRADE_LABEL).fillna(rows["grade_threshold"]),
-        trial_base=[str(t).split(" (")[0] for t in rows["trial"]],
         n_shown=["not stated" if stats.is_missing(n) else str(int(n)) for n in rows["n"]],
         where=["China" if r == "China" else "Global benchmark" for r in rows["region"]],
         verified_shown=[VERIFIED if v else NOT_VERIFIED for v in rows["verified"]],
     )
+    # event and grading system first (rows of one system stay together and say so), then the
+    # product and the row's id as in the static figure; the trial is in the tooltip
     frame["row_label"] = [
-        f"{e}, {GRADING_SHORT.get(g, GRADING_LABEL.get(g, g))}: {s}, {t} ({i})" + ("" if v else " (not verified)")
-        for e, g, s, t, i, v in zip(rows["event"], rows["grading_system"], frame["short_name"],
-                                    frame["trial_base"], frame["safety_id"], frame["verified"])]
+        f"{EVENT_SHORT.get(e, e)}, {GRADING_SHORT.get(g, GRADING_LABEL.get(g, g))}: {s} ({i}"
+        + (")" if v else ", not verified)")
+        for e, g, s, i, v in zip(rows["event"], rows["grading_system"], frame["short_name"], frame["safety_id"],
+                                 frame["verified"])]
     chart = charts.interval_dots(
         frame, estimate="value", low="cp_low", high="cp_high", row="row_label", row_title="Rate",
         x_title=f"Patients with the event, {GRADE_3} (%)", percent=False, colour="where", colour_title="Trials",
@@ -291,7 +294,7 @@ def grade3_chart(rows: pd.DataFrame) -> charts.Chart:
     total = len(frame)
     summary = (f"{total} {GRADE_3} rate{'' if total == 1 else 's'} in {len(groups)} groups of event and grading "
                f"system ({parts}); rates under different grading systems are not compared.")
-    return dataclasses.replace(chart, summary=summary)
+    return charts.fit_labels(dataclasses.replace(chart, summary=summary), share=0.55)
 
 
 def tcell_table(tcell: pd.DataFrame) -> pd.DataFrame:

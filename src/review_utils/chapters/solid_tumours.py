@@ -159,7 +159,11 @@ def antigen_range_chart(rows: pd.DataFrame) -> charts.Chart:
         what="figure")
     parts = "; ".join(f"{a} in {t}: {v}" for a, t, v in zip(frame["antigen"], frame["tumour"], frame["value_shown"]))
     summary = f"{len(frame)} antigen expression figure{'' if len(frame) == 1 else 's'}" + (f" ({parts})." if parts else ".")
-    return dataclasses.replace(chart, summary=summary)
+    # drawn as the static figure: the whole 0-100 % scale, a thick bar for a range, a distinct dot
+    chart = charts.fixed_domain(dataclasses.replace(chart, summary=summary), "x", (0, 100))
+    chart = charts.restyle(charts.restyle(chart, "rule", strokeWidth=8, color=OKABE_ITO[0]),
+                           "point", color=OKABE_ITO[5], size=110)
+    return charts.fit_labels(chart)
 
 
 def toxicity_intervals(findings: pd.DataFrame) -> pd.DataFrame:
