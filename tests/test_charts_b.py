@@ -39,6 +39,11 @@ def test_log_bars_start_at_the_floor_not_at_zero():
     x = chart.spec["encoding"]["x"]
     assert x["scale"]["type"] == "log" and x["scale"]["domainMin"] == 1
     assert chart.spec["encoding"]["x2"] == {"datum": 1}
+    assert "LN10" in x["axis"]["labelExpr"]
+    # the facade's citation step reads every "values" list as rows: the spec must survive it
+    sources = pd.DataFrame([{"source_id": "s1", "authors": "Liu", "year": 2025, "title": "t", "kind": "paper"}])
+    cited = chart.cited(sources)
+    assert [r["source_id"] for r in cited.spec["data"]["values"]][1] == "s2"
     assert [r["n"] for r in chart.spec["data"]["values"]] == [334, 5]
     assert "A very long product name indeed (334)" in chart.summary and "B (5)" in chart.summary
 

@@ -134,4 +134,4 @@ def test_patients_chart_has_the_figures_rows_on_a_log_scale():
     assert chart.spec["encoding"]["x"]["scale"]["type"] == "log"
     assert_reader_tooltips(chart)
     largest = max(data, key=lambda r: r["n"])
-    assert f"highest {largest['product']} (334)" in chart.summary
+    assert chart.summary == f"2 designs with a stated patient number: most {largest['product']} (334 patients), fewest X (5)."

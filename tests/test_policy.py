@@ -163,7 +163,8 @@ def test_rules_chart_has_the_figures_rules_with_status_and_zoom():
     assert data[0]["date"] == "2020-01-01"
     assert_reader_tooltips(chart)
     assert legend_filters(chart) and zooms(chart)
-    assert chart.summary == "2 rules across 2 rows, from 2020-01-01 (Guideline one) to 2023-08-25 (Draft two)."
+    # E2's date is known to the month only
+    assert chart.summary == "2 dated rules; earliest: 2020-01-01 (Guideline one); latest: 2023-08 (Draft two)."
 
 
 def test_timeline_chart_puts_each_kind_on_its_row():
@@ -179,4 +180,4 @@ def test_timeline_chart_puts_each_kind_on_its_row():
     assert [(r["kind_shown"], r["label"]) for r in data] == [
         ("Approval pathway", "Draft two"), ("Guidance", "Guideline one"), ("Guidance", "Guideline three")]
     assert_reader_tooltips(chart)
-    assert chart.summary.startswith("3 dated events across 2 rows")
+    assert chart.summary == "3 dated events of 2 kinds; earliest: 2020-01-01 (Guideline one); latest: 2023-08 (Draft two)."

@@ -240,14 +240,25 @@ def patients_rows(table: pd.DataFrame) -> pd.DataFrame:
 def patients_chart(table: pd.DataFrame) -> charts.Chart:
     """The interactive version of :func:`patients_figure`, from the same rows, on a log scale;
     the tooltip gives the product, patients, phase, direction, setting and the source."""
+    import dataclasses
+
     rows = patients_rows(table)
     frame = rows.assign(n=rows["n_treated"].astype(float))
-    return charts.fit_labels(charts.log_bars(
+    chart = charts.fit_labels(charts.log_bars(
         frame, value="n", category="product", value_title="Patients (log scale)",
         category_title="Product",
         tooltip={"product": "Product", "n_shown": "Patients", "phase": "Phase", "direction_shown": "Direction",
                  "setting": "Setting"},
         what="design"))
+    if frame.empty:
+        return dataclasses.replace(chart, summary="No design with a stated patient number.")
+    ranked = frame.sort_values(["n", "innovation_id"], ascending=[False, True])
+    high, low = ranked.iloc[0], ranked.iloc[-1]
+    summary = f"{len(frame)} design{'' if len(frame) == 1 else 's'} with a stated patient number: " \
+              f"most {high['product']} ({high['n_shown']} patients)"
+    if len(frame) > 1:
+        summary += f", fewest {low['product']} ({low['n_shown']})"
+    return dataclasses.replace(chart, summary=summary + ".")
 
 
 def patients_figure(table: pd.DataFrame):

@@ -153,7 +153,7 @@ def antigen_range_chart(rows: pd.DataFrame) -> charts.Chart:
     )
     chart = charts.interval_dots(
         frame, estimate="dot", low="low", high="high", row="row_label", row_title="Antigen and tumour",
-        x_title="Share of tumours expressing the antigen (%)", percent=False,
+        x_title="Tumours expressing the antigen (%)", percent=False,
         tooltip={"antigen": "Antigen", "tumour": "Tumour", "value_shown": "Share as stated", "kind": "Shown as",
                  "evidence_shown": "Evidence level"},
         what="figure")
@@ -162,7 +162,7 @@ def antigen_range_chart(rows: pd.DataFrame) -> charts.Chart:
     # drawn as the static figure: the whole 0-100 % scale, a thick bar for a range, a distinct dot
     chart = charts.fixed_domain(dataclasses.replace(chart, summary=summary), "x", (0, 100))
     chart = charts.restyle(charts.restyle(chart, "rule", strokeWidth=8, color=OKABE_ITO[0]),
-                           "point", color=OKABE_ITO[5], size=110)
+                           "point", color=OKABE_ITO[5], size=110, shape="diamond")
     return charts.fit_labels(chart)
 
 

@@ -295,7 +295,7 @@ def fit_labels(chart: Chart, share: float = LABEL_SHARE, minimum: int = 90) -> C
     and the row labels name their rows themselves (the data table keeps the heading).
     The other axes' titles end at the axis' right end and may extend left under the row labels
     (a title longer than a phone's plot is not cut); legend labels and titles are limited to the
-    container's width."""
+    width right of the row labels (a bottom legend starts where the plot starts)."""
 
     def walk(node: Any, parent: str | None = None) -> Any:
         if isinstance(node, dict):
@@ -312,7 +312,8 @@ def fit_labels(chart: Chart, share: float = LABEL_SHARE, minimum: int = 90) -> C
             if parent == "legend":
                 for key in ("labelLimit", "titleLimit"):
                     if isinstance(out.get(key), (int, float)):
-                        out[key] = {"expr": f"clamp(containerSize()[0] - 40, 60, {out[key]})"}
+                        # a bottom legend starts where the plot starts, right of the row labels
+                        out[key] = {"expr": f"clamp(containerSize()[0] * {1 - share:.2f} - 40, 60, {out[key]})"}
             return out
         if isinstance(node, list):
             return [walk(v, parent) for v in node]
@@ -338,13 +339,10 @@ def log_bars(frame: pd.DataFrame, *, value: str, category: str, value_title: str
     x = spec["encoding"]["x"]
     x["scale"] = {**x.get("scale", {}), "type": "log", "domainMin": floor}
     spec["encoding"]["x2"] = {"datum": floor}
-    # ticks at the powers of ten only (a log axis otherwise crowds 2, 3, 4 ... 20, 30 together)
-    top = max([float(v) for v in frame[value] if not is_missing(v)] or [floor])
-    powers, tick = [], float(floor)
-    while tick <= top * 10:
-        powers.append(int(tick) if tick == int(tick) else tick)
-        tick *= 10
-    x["axis"] = {**x.get("axis", {}), "values": powers}
+    # labels at the powers of ten only (a log axis otherwise crowds 2, 3, 4 ... 20, 30 together);
+    # not an axis "values" list: Chart.cited reads every "values" list as data rows
+    power = "abs(log(datum.value) / LN10 - round(log(datum.value) / LN10)) < 1e-6"
+    x["axis"] = {**x.get("axis", {}), "labelExpr": f"{power} ? format(datum.value, ',') : ''"}
     return Chart(spec, chart.summary)
 
 
