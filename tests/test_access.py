@@ -232,3 +232,64 @@ def test_china_prices_leave_out_us_dollar_prices():
     prices = _prices([["P1", "a", "A", "l", 1, None, None, "exact", "CNY", None, None, "s", "", ""],
                       ["P2", "a", "A", "l", 1, None, None, "exact", "USD", None, None, "s", "", ""]])
     assert ac.china_prices(prices)["price_id"].tolist() == ["P1"]
+
+
+# -- interactive charts -------------------------------------------------------------------
+def test_income_chart_has_the_figures_rows_and_names_the_dearest_product():
+    from chart_helpers import assert_reader_tooltips, values
+
+    prices = _prices([
+        ["P1", "a", "Alpha", "list", 1200000, None, None, "exact", "CNY", "2025-01-01", "day", "s1", "", ""],
+        ["P2", "b", "Beta", "list", 999000, None, None, "exact", "CNY", "2024-06-01", "day", "s2", "", ""],
+        ["P4", None, "band", "band", None, 900000, 1300000, "range", "CNY", "2025-01-01", "day", "s", "", ""],
+    ])
+    market = _market([["MF26", "income", "China", 40000, None, None, "exact", "CNY", "2025-12-31", "day", "m", "", ""]])
+    years = ac.income_years(ac.price_table(prices), market)
+    assert len(years) == 2
+    chart = ac.income_chart(years)
+    data = values(chart)
+    assert [(r["product_name"], r["years"]) for r in data] == list(zip(years["product_name"], years["years"]))
+    assert data[0]["price_shown"] == "1,200,000 CNY" and data[0]["source_id"] == "s1"
+    assert_reader_tooltips(chart)
+    # Alpha: 1,200,000 / 40,000 = 30 years; Beta: 999,000 / 40,000 = 24.975 years
+    assert chart.summary == "2 products, list price in years of income: Alpha 30.0 years (the most) to Beta 25.0 years (the fewest)."
+    assert "2025, national" in chart.spec["encoding"]["x"]["title"]
+
+
+def test_example_chart_splits_each_scenarios_price_into_payout_and_out_of_pocket():
+    from chart_helpers import assert_reader_tooltips, legend_filters, values
+
+    scen = ac.scenarios(FULL, PRICES)
+    chart = ac.example_chart(scen)
+    data = values(chart)
+    # two parts per scenario that add up to its list price (the figure's rows)
+    for row in scen.itertuples():
+        parts = {r["part"]: r for r in data if r["scenario"] == row.scenario}
+        assert set(parts) == {"Hu Hui Bao payout", "Out-of-pocket drug cost"}
+        # drawn in million CNY; the tooltip keeps the amount in CNY
+        total = parts["Hu Hui Bao payout"]["amount"] + parts["Out-of-pocket drug cost"]["amount"]
+        assert math.isclose(total * 1e6, row.price)
+        assert parts["Hu Hui Bao payout"]["amount_shown"] == f"{row.payout:,.0f} CNY"
+        assert parts["Hu Hui Bao payout"]["source_id"] == row.payout_source_id
+        assert parts["Out-of-pocket drug cost"]["source_id"] == row.price_source_id
+    assert len(data) == 2 * len(scen)
+    assert_reader_tooltips(chart)
+    assert legend_filters(chart)
+    # review's example: 500,000 of 1,200,000 = 41.7 %
+    assert "Review's example: payout 500,000 CNY of a 1,200,000 CNY list price (41.7 %)" in chart.summary
+    assert values(ac.example_chart(ac.scenarios(FULL.iloc[0:0], PRICES.iloc[0:0]))) == []
+    assert "layer" not in chart.spec  # no headline given: no tick
+
+
+def test_example_chart_marks_the_headline_claim_on_the_reviews_bar():
+    from chart_helpers import tooltip_fields
+
+    chart = ac.example_chart(ac.scenarios(FULL, PRICES), 50, headline_source_id="review2025")
+    base, tick = chart.spec["layer"]
+    assert base["mark"]["type"] == "bar" and tick["mark"]["type"] == "tick"
+    (row,) = tick["data"]["values"]
+    # 50 % of the review's 1,200,000 CNY price = 600,000 CNY, drawn at 0.6 million
+    assert row["scenario"] == "Review's example" and math.isclose(row["at"], 0.6)
+    assert row["implied"] == "600,000 CNY payout" and row["source_id"] == "review2025"
+    assert "source_id" in tooltip_fields(chart)
+    assert ac.headline_source(FULL) == "review2025"

@@ -99,14 +99,19 @@ def test_every_page_loads_cleanly_with_figures_glue_and_theme_scripts_only(site,
         page.goto(f"{base}/{page_name}", wait_until="networkidle")
         if errors or failed:
             problems.append(f"{page_name}: console errors {errors}, failed requests {failed}")
-        # a figure shows its static image, or (once drawn) its interactive chart in the image's place
+        # an interactive chart replaces its figure's image once drawn (the image stays for print
+        # and readers without JavaScript): then the chart must be drawn, with a width, instead
+        page.wait_for_function("() => [...document.querySelectorAll('div.review-chart')].every(d => d.dataset.state)",
+                               timeout=30000)
+        charts = page.eval_on_selector_all("div.review-chart", "ds => ds.map(d => [d.dataset.figure, d.dataset.state])")
+        problems += [f"{page_name}: chart of {label} is {state}" for label, state in charts if state != "drawn"]
         sizes = page.eval_on_selector_all(
-            "figure img", """imgs => imgs.map(i => {
-                const figure = i.closest('figure');
-                const chart = figure && figure.classList.contains('review-chart-drawn') ? figure.querySelector('.review-chart-view svg') : null;
-                return [i.getAttribute('src'), chart ? 1 : i.naturalWidth, (chart || i).getBoundingClientRect().width];
-            })""")
-        problems += [f"{page_name}: figure {src} is not drawn" for src, natural, width in sizes if not (natural > 0 and width > 0)]
+            "figure img", "imgs => imgs.map(i => [i.getAttribute('src'), i.naturalWidth, i.getBoundingClientRect().width,"
+                          " i.closest('figure.review-chart-drawn') ? (i.closest('figure').querySelector("
+                          "'div.review-chart-view svg') || {getBoundingClientRect: () => ({width: 0})})"
+                          ".getBoundingClientRect().width : null])")
+        problems += [f"{page_name}: figure {src} is not drawn" for src, natural, width, chart in sizes
+                     if not (natural > 0 and (width > 0 if chart is None else chart > 0))]
         text = page.inner_text("main") if page.query_selector("main") else page.inner_text("body")
         if page_name in pages_with_glue:
             shown = page.eval_on_selector_all("span.pasted-text", "spans => spans.map(s => s.textContent)")
@@ -115,10 +120,11 @@ def test_every_page_loads_cleanly_with_figures_glue_and_theme_scripts_only(site,
             expected = [v for v in glued.get(page_name, []) if len(v) > 1]
             if expected and not any(v in text for v in expected):
                 problems.append(f"{page_name}: none of its notebook's glued values is shown")
-        # a chart's specification is data (type application/json, never executed), inside its holder
-        for src, body in page.eval_on_selector_all(
-                "script:not(div.review-chart > script[type='application/json'])",
-                "ss => ss.map(s => [s.getAttribute('src'), s.textContent])"):
+        for src, body, spec in page.eval_on_selector_all(
+                "script", "ss => ss.map(s => [s.getAttribute('src'), s.textContent,"
+                          " s.type === 'application/json' && !!s.closest('div.review-chart')])"):
+            if spec:  # a chart's Vega-Lite specification: data, never run
+                continue
             if src:
                 if not re.match(r"^(\.\./)*(_static/|searchindex\.js)", src):
                     problems.append(f"{page_name}: script from {src}")

@@ -104,3 +104,34 @@ def test_evidence_table_orders_by_phase_then_patients_then_result():
 def test_phase_weight_reads_the_wording():
     assert inn.phase_weight("phase 2") > inn.phase_weight("phase 1/2") > inn.phase_weight("phase 1") > \
         inn.phase_weight("investigator-initiated in China") > inn.phase_weight("unknown")
+
+
+# -- interactive charts -------------------------------------------------------------------
+def test_huangqin_chart_has_both_arms_and_says_preclinical():
+    from chart_helpers import assert_reader_tooltips, values
+
+    chart = inn.huangqin_chart(inn.huangqin_pair(findings(PAIR_ROWS)))
+    assert [(r["arm"], r["value"]) for r in values(chart)] == [("CAR-T alone", 40), ("CAR-T + Huangqin", 65)]
+    assert {r["evidence"] for r in values(chart)} == {"PRECLINICAL"}
+    assert_reader_tooltips(chart)
+    assert chart.summary.startswith("PRECLINICAL") and "+25.0 percentage points" in chart.summary  # 65 - 40
+
+
+def test_patients_chart_has_the_figures_rows_on_a_log_scale():
+    from chart_helpers import assert_reader_tooltips, values
+
+    rows = _designs([
+        ["IN1", "in_vivo", "X", "phase 1", 5, "crs", 4, None, None, "exact", "count", "2026-01-01", "year", "yes", "s"],
+        ["IN2", "cd7", "Y", "pooled analysis of five trials", 334, "n", 334, None, None, "exact", "count", "2025-12-01", "month", "yes", "s"],
+        ["IN3", "autoimmune", "Z", "investigator-initiated", None, "status", None, None, None, None, None, "2023-11-01", "month", "yes", "s"],
+        ["IN5", "in_vivo", "X", "phase 1", 3, "crs", 4, None, None, "exact", "count", "2025-01-01", "year", "yes", "s"],
+    ]).assign(setting="r/r B-ALL")
+    table = inn.evidence_table(rows)
+    chart = inn.patients_chart(table)
+    data = values(chart)
+    # one bar per product with a stated number (Z has none; X keeps its first, strongest row)
+    assert [(r["product"], r["n"]) for r in data] == [("Y", 334), ("X", 5)]
+    assert chart.spec["encoding"]["x"]["scale"]["type"] == "log"
+    assert_reader_tooltips(chart)
+    largest = max(data, key=lambda r: r["n"])
+    assert chart.summary == f"2 designs with a stated patient number: most {largest['product']} (334 patients), fewest X (5)."

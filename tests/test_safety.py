@@ -196,3 +196,39 @@ def test_rule_never_compares_across_grading_systems_trials_or_events(tmp_path):
 
 def test_the_real_safety_table_passes_the_rule():
     assert not [p for p in validate_package(REPO / "data") if "grade_threshold" in p.rule]
+
+
+# -- interactive chart --------------------------------------------------------------------
+def test_grade3_chart_has_the_figures_rows_and_keeps_grading_systems_apart(prepared):
+    from chart_helpers import assert_reader_tooltips, legend_filters, values
+
+    panels = [("CRS", sf.figure_rows(prepared, "CRS")), ("neuro", sf.figure_rows(prepared, "neuro"))]
+    rows = sf.figure_data(panels)
+    chart = sf.grade3_chart(rows)
+    data = values(chart)
+    csv_rows = {r["safety_id"]: r for r in raw("safety")}
+    # the same rates as the figure's download, in its order, with the CSV's percentages
+    assert [r["value"] for r in data] == [float(csv_rows[i]["value"]) for i in rows["safety_id"]]
+    assert len(data) == len(rows)
+    # each row's label names its own event and grading system (never a pooled scale)
+    for item, safety_id in zip(data, rows["safety_id"]):
+        csv = csv_rows[safety_id]
+        system = sf.GRADING_SHORT.get(csv["grading_system"], sf.GRADING_LABEL[csv["grading_system"]])
+        event = "Neurotox." if csv["event"] == "neurotoxicity" else csv["event"]
+        assert item["row_label"].startswith(f"{event}, {system}: "), item["row_label"]
+        assert item["grading_shown"] == sf.GRADING_LABEL[csv["grading_system"]]
+        assert item["row_label"].endswith(f"({safety_id}, not verified)" if "not verified" in csv["note"].lower()
+                                          else f"({safety_id})"), item["row_label"]
+    assert len({r["row_label"] for r in data}) == len(data)
+    assert_reader_tooltips(chart)
+    assert legend_filters(chart)
+    # the summary counts the rates of each event and grading system, and names no extreme
+    groups = {}
+    for safety_id in rows["safety_id"]:
+        csv = csv_rows[safety_id]
+        key = f"{sf.EVENT_LABEL[csv['event']]}, {sf.GRADING_LABEL[csv['grading_system']]}"
+        groups[key] = groups.get(key, 0) + 1
+    for key, count in groups.items():
+        assert f"{key}: {count}" in chart.summary
+    assert chart.summary.startswith(f"{len(rows)} ")
+    assert "highest" not in chart.summary and "lowest" not in chart.summary

@@ -121,3 +121,24 @@ def test_range_plot_and_placeholder():
     empty = st.antigen_range_plot(st.antigen_rows(findings([])))
     assert empty.axes[0].texts[0].get_text().startswith("No data")
     plt.close(empty)
+
+
+def test_antigen_range_chart_draws_a_range_as_a_line_and_a_single_figure_as_a_dot():
+    from chart_helpers import assert_reader_tooltips, values
+
+    rows = st.antigen_rows(findings(ROWS))
+    chart = st.antigen_range_chart(rows)
+    data = values(chart)
+    # the rows the figure draws (percent figures), keyed by antigen and tumour
+    assert [(r["antigen"], r["tumour"]) for r in data] == [("Claudin18.2", "gastric cancer"), ("GPC3", "HCC")]
+    claudin, gpc3 = data
+    assert (claudin["dot"], claudin["low"], claudin["high"]) == (60, None, None)
+    assert (gpc3["dot"], gpc3["low"], gpc3["high"]) == (None, 40, 60)
+    assert gpc3["value_shown"] == "40–60 %" and gpc3["kind"] == "range stated by the source"
+    assert_reader_tooltips(chart)
+    # the whole 0-100 % scale, as the static figure, in both layers (range and dot)
+    assert [layer["encoding"]["x"]["scale"]["domain"] for layer in chart.spec["layer"]] == [[0, 100], [0, 100]]
+    assert chart.summary == ("2 antigen expression figures (Claudin18.2 in gastric cancer: 60 %; "
+                             "GPC3 in HCC: 40–60 %).")
+    empty = st.antigen_range_chart(st.antigen_rows(findings([])))
+    assert values(empty) == [] and empty.summary == "0 antigen expression figures."

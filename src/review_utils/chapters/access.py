@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from review_utils.data.support import with_support as sourced  # noqa: F401 - the tables' Source column
 from review_utils.data.values import is_missing, row_by_key
+from review_utils.render import charts
 from review_utils.render.text import NOT_IN_EDITION as MISSING
 from review_utils.render.text import dated, format_value, stated
 
@@ -492,6 +493,93 @@ def income_figure(years: pd.DataFrame):
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
     return fig
+
+
+def income_chart(years: pd.DataFrame) -> charts.Chart:
+    """The interactive version of :func:`income_figure`, from the same rows (its download), the
+    most years at the top; the tooltip gives the product, the years, the price and its date, the
+    income figure and its year, and the price's source."""
+    import dataclasses
+
+    frame = years.assign(
+        price_shown=[f"{format_value(float(v))} CNY" for v in years["value"]],
+        income_shown=[f"{format_value(float(v))} CNY ({int(y)})" for v, y in zip(years["income_cny"], years["income_year"])],
+    )
+    year = int(years["income_year"].iloc[0]) if len(years) else None
+    title = "Years of per-capita disposable income" + (f" ({year}, national)" if year else "")
+    chart = charts.bars(
+        frame, value="years", category="product_name", value_title=title, category_title="Product",
+        tooltip={"product_name": "Product", "years_shown": "Years of income", "price_shown": "List price",
+                 "price_date_shown": "Price date", "income_shown": "Per-capita disposable income"},
+        what="product")
+    if frame.empty:
+        return charts.fit_labels(dataclasses.replace(chart, summary="No product with a dated exact list price."))
+    ranked = frame.sort_values(["years", "price_id"], ascending=[False, True])
+    high, low = ranked.iloc[0], ranked.iloc[-1]
+    summary = (f"{len(frame)} product{'' if len(frame) == 1 else 's'}, list price in years of income: "
+               f"{high['product_name']} {high['years_shown']} years")
+    if len(frame) > 1:
+        summary += f" (the most) to {low['product_name']} {low['years_shown']} years (the fewest)"
+    return charts.fit_labels(dataclasses.replace(chart, summary=summary + "."))
+
+
+EXAMPLE_PARTS = ("Hu Hui Bao payout", "Out-of-pocket drug cost")
+
+
+def headline_source(reimbursement: pd.DataFrame) -> str | None:
+    """The source of the abstract's headline cost cut (row RB14), or None when not in the edition."""
+    row = row_by_key(reimbursement, "reimb_id", HEADLINE)
+    return None if row is None else row["source_id"]
+
+
+def example_chart(scen: pd.DataFrame, headline_pct: float | None = None,
+                  headline_source_id: str | None = None) -> charts.Chart:
+    """The interactive version of :func:`example_figure`, from the same scenarios (its download):
+    each scenario's list price as two stacked parts, the payout and the out-of-pocket cost (the
+    legend filters them); the tooltip gives the part, its amount, the price, the payout's share
+    of the price and the source of that part's input (the payout's terms; for the out-of-pocket
+    cost, the price). With ``headline_pct`` (as for the figure), a dashed tick on the review's bar
+    marks where the abstract's headline cost cut would put the payout."""
+    import dataclasses
+
+    import pandas as pd
+
+    frame = scen.assign(_review=scen["scenario"] != "Review's example").sort_values(["_review", "scenario"])
+    parts = []
+    for row in frame.itertuples():
+        for part, amount, source, how in (
+                (EXAMPLE_PARTS[0], row.payout, row.payout_source_id, "payout under the scheme's terms"),
+                (EXAMPLE_PARTS[1], row.out_of_pocket, row.price_source_id, "list price minus the payout")):
+            parts.append({"scenario": row.scenario, "part": part, "amount": float(amount) / 1e6,
+                          "amount_shown": f"{format_value(float(amount))} CNY",
+                          "price_shown": f"{format_value(float(row.price))} CNY",
+                          "share_shown": f"{row.reduction_pct:.1f} %", "how": how, "source_id": source})
+    long = pd.DataFrame(parts, columns=["scenario", "part", "amount", "amount_shown", "price_shown", "share_shown",
+                                        "how", "source_id"])
+    chart = charts.bars(
+        long, value="amount", category="scenario", value_title="CAR-T drug cost (million CNY)",
+        category_title="Scenario",
+        colour="part", colour_title="Part of the bill", colour_domain=list(EXAMPLE_PARTS),
+        tooltip={"scenario": "Scenario", "part": "Part of the bill", "amount_shown": "Amount",
+                 "price_shown": "List price", "share_shown": "Payout ÷ price", "how": "Worked out as"},
+        what="scenario")
+    said = "; ".join(f"{row.scenario}: payout {format_value(float(row.payout))} CNY of a "
+                     f"{format_value(float(row.price))} CNY list price ({row.reduction_pct:.1f} %)"
+                     for row in frame.itertuples())
+    summary = f"{len(frame)} scenario{'' if len(frame) == 1 else 's'}" + (f" ({said})." if said else ".")
+    chart = dataclasses.replace(chart, summary=summary)
+    review = frame[frame["scenario"] == "Review's example"]
+    if headline_pct is not None and len(review):
+        price = float(review["price"].iloc[0])
+        implied = price * headline_pct / 100
+        chart = charts.with_ticks(
+            chart, [{"scenario": "Review's example", "at": implied / 1e6,
+                     "claim": f"abstract's {format_value(headline_pct)} % claim",
+                     "implied": f"{format_value(implied)} CNY payout", "source_id": headline_source_id}],
+            category="scenario", value="at",
+            tooltip={"claim": "Headline", "implied": "Would mean",
+                     **({"source_id": "Source"} if headline_source_id else {})})
+    return charts.fit_labels(chart)
 
 
 def access_key_findings(price_table_frame: pd.DataFrame, reimbursement: pd.DataFrame, schemes: pd.DataFrame,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from review_utils.data.support import with_support as sourced  # noqa: F401 - the tables' Source column
+from review_utils.render import charts
 from review_utils.render.text import NOT_IN_EDITION as MISSING
 from review_utils.render.text import format_value
 
@@ -153,6 +154,27 @@ def huangqin_figure(pair: pd.DataFrame):
     return fig
 
 
+def huangqin_chart(pair: pd.DataFrame) -> charts.Chart:
+    """The interactive version of :func:`huangqin_figure`, from the same two rows: a bar per arm;
+    the tooltip gives the arm, the rate, the evidence level (PRECLINICAL), the setting and the
+    source. No interval: the source gives no sample size."""
+    import dataclasses
+
+    chart = charts.bars(
+        pair, value="value", category="arm", value_title="Tumour regression rate in lung cancer models (%)",
+        category_title="Arm",
+        tooltip={"arm": "Arm", "value_shown": "Tumour regression", "evidence": "Evidence", "setting": "Setting"},
+        what="arm")
+    values = dict(zip(pair["finding_id"], pair["value"]))
+    if BASELINE in values and COMBINED in values:
+        change = regression_change(values[BASELINE], values[COMBINED])
+        summary = (f"{PRECLINICAL}, lung cancer models: tumour regression {format_value(float(values[BASELINE]))} % "
+                   f"with CAR-T alone and {format_value(float(values[COMBINED]))} % with Huangqin added "
+                   f"({change['absolute_pp']:+.1f} percentage points).")
+        chart = dataclasses.replace(chart, summary=summary)
+    return charts.fit_labels(chart)
+
+
 def phase_weight(phase: Any) -> int:
     """How far a trial has gone, from its phase as worded (0 when the wording is not known)."""
     text = str(phase).lower()
@@ -209,6 +231,36 @@ def row_n(table: pd.DataFrame, innovation_id: str) -> str:
     return MISSING if hit.empty else str(hit.iloc[0]["n_shown"])
 
 
+def patients_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The designs :func:`patients_figure` draws: a stated patient number, one row per product
+    (its strongest evidence, the table's order), strongest at the top."""
+    return table[table["n_shown"] != "not stated"].drop_duplicates("product").reset_index(drop=True)
+
+
+def patients_chart(table: pd.DataFrame) -> charts.Chart:
+    """The interactive version of :func:`patients_figure`, from the same rows, on a log scale;
+    the tooltip gives the product, patients, phase, direction, setting and the source."""
+    import dataclasses
+
+    rows = patients_rows(table)
+    frame = rows.assign(n=rows["n_treated"].astype(float))
+    chart = charts.fit_labels(charts.log_bars(
+        frame, value="n", category="product", value_title="Patients (log scale)",
+        category_title="Product",
+        tooltip={"product": "Product", "n_shown": "Patients", "phase": "Phase", "direction_shown": "Direction",
+                 "setting": "Setting"},
+        what="design"))
+    if frame.empty:
+        return dataclasses.replace(chart, summary="No design with a stated patient number.")
+    ranked = frame.sort_values(["n", "innovation_id"], ascending=[False, True])
+    high, low = ranked.iloc[0], ranked.iloc[-1]
+    summary = f"{len(frame)} design{'' if len(frame) == 1 else 's'} with a stated patient number: " \
+              f"most {high['product']} ({high['n_shown']} patients)"
+    if len(frame) > 1:
+        summary += f", fewest {low['product']} ({low['n_shown']})"
+    return dataclasses.replace(chart, summary=summary + ".")
+
+
 def patients_figure(table: pd.DataFrame):
     """Horizontal bars: patients treated per design, where the source states it, strongest
     evidence at the top; the label gives the phase."""
@@ -216,7 +268,7 @@ def patients_figure(table: pd.DataFrame):
 
     from review_utils.render.figures import OKABE_ITO, placeholder
 
-    rows = table[table["n_shown"] != "not stated"].drop_duplicates("product")
+    rows = patients_rows(table)
     if rows.empty:
         return placeholder("No patient numbers as of the edition date")
     rows = rows.iloc[::-1].reset_index(drop=True)

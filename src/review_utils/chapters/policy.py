@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from review_utils.data.support import with_support as sourced  # noqa: F401 - the tables' Source column
 from review_utils.data.values import value_by_key
+from review_utils.render import charts
 from review_utils.render.text import NOT_IN_EDITION as MISSING
 from review_utils.render.text import as_given, dated, stated
 
@@ -144,6 +145,67 @@ def timeline_figure(events: pd.DataFrame, *, as_of: Any) -> Figure:
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
     return fig
+
+
+def timeline_chart(events: pd.DataFrame, *, as_of: Any) -> charts.Chart:
+    """The interactive version of :func:`timeline_figure`, from the same dated events: one row per
+    kind, a marker per event (hollow: known only to the month, quarter or year); the legend
+    filters the kinds, the date axis zooms; the tooltip names the event, its date as known, its
+    kind and the source."""
+    import dataclasses
+
+    frame = events[events["date"].notna()].sort_values(["date", "event_id"]).reset_index(drop=True)
+    present = set(frame["kind"])
+    kinds = [k for k in KIND_ORDER if k in present] + sorted(present - set(KIND_ORDER))
+    frame["_k"] = frame["kind"].map({k: i for i, k in enumerate(kinds)})
+    frame = frame.sort_values(["_k", "date", "event_id"], kind="stable").drop(columns="_k").reset_index(drop=True)
+    frame = frame.assign(kind_shown=[kind_label(k) for k in frame["kind"]],
+                         date_shown=[dated(d, p) for d, p in zip(frame["date"], frame["date_precision"])],
+                         approximate=frame["date_precision"] != "day")
+    chart = charts.fit_labels(charts.timeline(
+        frame, date="date", row="kind_shown", row_title="Kind of event", date_title="Date",
+        colour="kind_shown", colour_title="Kind of event", hollow="approximate",
+        marker_date=as_of, marker_label="edition date",
+        tooltip={"label": "Event", "date_shown": "Date", "kind_shown": "Kind"},
+        what="dated event"))
+    return dataclasses.replace(chart, summary=_span(frame, "label", f"dated event{'' if len(frame) == 1 else 's'} "
+                                                    f"of {len(kinds)} kind{'' if len(kinds) == 1 else 's'}"))
+
+
+def rules_chart(events: pd.DataFrame, *, as_of: Any) -> charts.Chart:
+    """The interactive version of :func:`rules_figure`, from the same dated Chinese rules: one
+    line per rule, named, a marker at its date coloured by status (the legend filters by status;
+    hollow: known only to the month or year); the date axis zooms; the tooltip gives the rule,
+    its date as known, kind, status and the source."""
+    import dataclasses
+
+    chinese = rules(events)
+    frame = chinese[chinese["date"].notna()].sort_values(["date", "event_id"]).reset_index(drop=True)
+    frame = frame.assign(rule_shown=[str(x) for x in frame["label"]],
+                         kind_shown=[kind_label(k) for k in frame["kind"]],
+                         status_shown=[status_label(s) for s in frame["rule_status"]],
+                         date_shown=[dated(d, p) for d, p in zip(frame["date"], frame["date_precision"])],
+                         approximate=frame["date_precision"] != "day")
+    chart = charts.fit_labels(charts.timeline(
+        frame, date="date", row="rule_shown", row_title="Rule", date_title="Date issued",
+        colour="status_shown", colour_title="Status", hollow="approximate",
+        marker_date=as_of, marker_label="edition date",
+        tooltip={"rule_shown": "Rule", "date_shown": "Issued", "kind_shown": "Kind", "status_shown": "Status"},
+        what="rule"))
+    return dataclasses.replace(chart, summary=_span(frame, "rule_shown", f"dated rule{'' if len(frame) == 1 else 's'}"))
+
+
+def _span(frame: pd.DataFrame, name: str, what: str) -> str:
+    """'33 dated rules; earliest: by 2015-07-31 (A); latest: 2026-01-27 (B).': the count, the
+    first and the last by date, each date worded as known (a 'by' date is an upper bound)."""
+    text = f"{len(frame)} {what}"
+    if len(frame):
+        ordered = frame.sort_values(["date", "event_id"])
+        first, last = ordered.iloc[0], ordered.iloc[-1]
+        if len(frame) == 1:
+            return f"{text}: {first['date_shown']} ({first[name]})."
+        text += f"; earliest: {first['date_shown']} ({first[name]}); latest: {last['date_shown']} ({last[name]})"
+    return text + "."
 
 
 def quantity_text(row: Any) -> str:

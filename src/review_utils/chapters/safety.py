@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from review_utils.chapters.shared import stats
 from review_utils.chapters.shared.results import REGION_ORDER, REGION_STYLE, short_name
+from review_utils.render import charts
 from review_utils.render.figures import MARKERS, OKABE_ITO, placeholder
 from review_utils.render.text import NOT_IN_EDITION, as_given, dated, grouped
 
@@ -44,6 +45,11 @@ GRADING_LABEL = {
     "not_applicable": "not graded",
 }
 GRADING_ORDER = list(GRADING_LABEL)
+# the grading system in a chart's row label, where the space is short (the tooltip has the full name)
+GRADING_SHORT = {"ASTCT_2019": "ASTCT 2019", "CTCAE_v4": "CTCAE v4.03", "CTCAE_v5": "CTCAE v5.0",
+                 "EHA_EBMT_2023": "EHA/EBMT 2023", "not_stated": "scale not stated",
+                 "not_confirmed": "scale not confirmed"}
+EVENT_SHORT = {"neurotoxicity": "Neurotox."}
 EVENT_LABEL = {
     "CRS": "CRS", "ICANS": "ICANS", "neurotoxicity": "neurotoxicity (not ICANS-graded)",
     "prolonged_cytopenia": "prolonged cytopenia", "ICAHT": "ICAHT", "infection": "infection",
@@ -248,6 +254,47 @@ def grade3_plot(panels: list[tuple[str, pd.DataFrame]]) -> Figure:
     fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, legend_height / height, 1, 1))
     return fig
+
+
+def grade3_chart(rows: pd.DataFrame) -> charts.Chart:
+    """The interactive version of :func:`grade3_plot`, from the same rows (its download): one row
+    per rate, labelled with its event and grading system before the trial, so that no two systems
+    read as one scale; the legend filters China or the global benchmarks; the tooltip gives the
+    trial, grading system, grade as worded, n, the rate, its interval, whether it was checked and
+    the source. The data sentence counts the rates per grading system and names no highest or
+    lowest rate (that would compare across systems)."""
+    import dataclasses
+
+    frame = rows.assign(
+        event_shown=rows["event"].map(EVENT_LABEL).fillna(rows["event"]),
+        grading_shown=rows["grading_system"].map(GRADING_LABEL).fillna(rows["grading_system"]),
+        grade_shown=rows["grade_threshold"].map(GRADE_LABEL).fillna(rows["grade_threshold"]),
+        n_shown=["not stated" if stats.is_missing(n) else str(int(n)) for n in rows["n"]],
+        where=["China" if r == "China" else "Global benchmark" for r in rows["region"]],
+        verified_shown=[VERIFIED if v else NOT_VERIFIED for v in rows["verified"]],
+    )
+    # event and grading system first (rows of one system stay together and say so), then the
+    # product and the row's id as in the static figure; the trial is in the tooltip
+    frame["row_label"] = [
+        f"{EVENT_SHORT.get(e, e)}, {GRADING_SHORT.get(g, GRADING_LABEL.get(g, g))}: {s} ({i}"
+        + (")" if v else ", not verified)")
+        for e, g, s, i, v in zip(rows["event"], rows["grading_system"], frame["short_name"], frame["safety_id"],
+                                 frame["verified"])]
+    chart = charts.interval_dots(
+        frame, estimate="value", low="cp_low", high="cp_high", row="row_label", row_title="Rate",
+        x_title=f"Patients with the event, {GRADE_3} (%)", percent=False, colour="where", colour_title="Trials",
+        tooltip={"short_name": "Product", "trial": "Trial", "event_shown": "Event", "grading_shown": "Grading system",
+                 "grade_shown": "Grade as worded", "n_shown": "Patients (n)", "value_shown": "Rate as reported",
+                 "interval_shown": "Interval", "verified_shown": "Checked against the paper"},
+        what="rate")
+    groups: dict[tuple[str, str], int] = {}
+    for e, g in zip(frame["event_shown"], frame["grading_shown"]):
+        groups[(e, g)] = groups.get((e, g), 0) + 1
+    parts = "; ".join(f"{e}, {g}: {k}" for (e, g), k in groups.items())
+    total = len(frame)
+    summary = (f"{total} {GRADE_3} rate{'' if total == 1 else 's'} in {len(groups)} groups of event and grading "
+               f"system ({parts}); rates under different grading systems are not compared.")
+    return charts.fit_labels(dataclasses.replace(chart, summary=summary), share=0.55)
 
 
 def tcell_table(tcell: pd.DataFrame) -> pd.DataFrame:

@@ -12,6 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from review_utils.chapters.shared import results, stats  # noqa: F401 - results: the trial rows the notebook quotes
+from review_utils.render import charts
 from review_utils.render.figures import MARKERS, OKABE_ITO, placeholder
 from review_utils.render.text import NOT_IN_EDITION as MISSING
 from review_utils.render.text import as_given, dated, stated
@@ -127,6 +128,42 @@ def antigen_range_plot(rows: pd.DataFrame) -> Figure:
     fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.4 / height, 1, 1))
     return fig
+
+
+def plotted_antigen_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows :func:`antigen_range_plot` draws: figures stated in percent."""
+    return rows[rows["unit"] == "percent"].reset_index(drop=True)
+
+
+def antigen_range_chart(rows: pd.DataFrame) -> charts.Chart:
+    """The interactive version of :func:`antigen_range_plot`, from the same rows: a line for a
+    stated range, a dot for a single figure (never a dot in the middle of a range); the tooltip
+    gives the antigen, tumour, the figure as the source words it, the evidence level and the source."""
+    import dataclasses
+
+    plotted = plotted_antigen_rows(rows)
+    ranged = plotted["qualifier"] == "range"
+    frame = plotted.assign(
+        row_label=[f"{a}, {t} ({i})" for a, t, i in zip(plotted["antigen"], plotted["tumour"], plotted["finding_id"])],
+        dot=plotted["value"].where(~ranged),
+        low=plotted["value_low"].where(ranged),
+        high=plotted["value_high"].where(ranged),
+        kind=["range stated by the source" if r else "single figure stated" for r in ranged],
+        evidence_shown=plotted["evidence_level"].map(EVIDENCE_LABEL).fillna(plotted["evidence_level"]),
+    )
+    chart = charts.interval_dots(
+        frame, estimate="dot", low="low", high="high", row="row_label", row_title="Antigen and tumour",
+        x_title="Tumours expressing the antigen (%)", percent=False,
+        tooltip={"antigen": "Antigen", "tumour": "Tumour", "value_shown": "Share as stated", "kind": "Shown as",
+                 "evidence_shown": "Evidence level"},
+        what="figure")
+    parts = "; ".join(f"{a} in {t}: {v}" for a, t, v in zip(frame["antigen"], frame["tumour"], frame["value_shown"]))
+    summary = f"{len(frame)} antigen expression figure{'' if len(frame) == 1 else 's'}" + (f" ({parts})." if parts else ".")
+    # drawn as the static figure: the whole 0-100 % scale, a thick bar for a range, a distinct dot
+    chart = charts.fixed_domain(dataclasses.replace(chart, summary=summary), "x", (0, 100))
+    chart = charts.restyle(charts.restyle(chart, "rule", strokeWidth=8, color=OKABE_ITO[0]),
+                           "point", color=OKABE_ITO[5], size=110, shape="diamond")
+    return charts.fit_labels(chart)
 
 
 def toxicity_intervals(findings: pd.DataFrame) -> pd.DataFrame:

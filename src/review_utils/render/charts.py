@@ -518,3 +518,127 @@ def compact_rows(chart: Chart, *, narrow_limit: int = 110, wide_limit: int = 320
         return node
 
     return Chart(walk(chart.spec), chart.summary)
+
+
+# -- added for the chapters' charts (appended: the functions above are shared) -----------------
+LABEL_SHARE = 0.4  # at most this share of the chart's width for the row labels
+
+
+def fit_labels(chart: Chart, share: float = LABEL_SHARE, minimum: int = 90) -> Chart:
+    """The same chart with every axis' fixed ``labelLimit`` replaced by one that follows the
+    page's width (at most ``share`` of the chart's container, never below ``minimum`` pixels,
+    never above the fixed limit): on a phone, long row labels are shortened with an ellipsis
+    instead of pushing the marks out of view (the tooltip and the data table keep the full text).
+    That axis loses its title: Vega places an axis title beside labels of a fixed length only,
+    and the row labels name their rows themselves (the data table keeps the heading).
+    The other axes' titles end at the axis' right end and may extend left under the row labels
+    (a title longer than a phone's plot is not cut); legend labels and titles are limited to the
+    width right of the row labels (a bottom legend starts where the plot starts)."""
+
+    def walk(node: Any, parent: str | None = None) -> Any:
+        if isinstance(node, dict):
+            out = {k: walk(v, k) for k, v in node.items()}
+            axis = node.get("axis")
+            if isinstance(axis, dict) and isinstance(axis.get("labelLimit"), (int, float)):
+                out["title"] = None
+            if parent == "axis" and isinstance(out.get("labelLimit"), (int, float)):
+                fixed = out["labelLimit"]
+                out["labelLimit"] = {"expr": f"clamp(containerSize()[0] * {share}, {minimum}, {fixed})"}
+            elif parent == "axis":
+                out.setdefault("titleAnchor", "end")
+                out.setdefault("titleLimit", {"expr": "max(containerSize()[0] - 8, 60)"})
+            if parent == "legend":
+                for key in ("labelLimit", "titleLimit"):
+                    if isinstance(out.get(key), (int, float)):
+                        # a bottom legend starts where the plot starts, right of the row labels
+                        out[key] = {"expr": f"clamp(containerSize()[0] * {1 - share:.2f} - 40, 60, {out[key]})"}
+            return out
+        if isinstance(node, list):
+            return [walk(v, parent) for v in node]
+        return node
+
+    return Chart(walk(chart.spec), chart.summary)
+
+
+def log_bars(frame: pd.DataFrame, *, value: str, category: str, value_title: str, category_title: str,
+             tooltip: Mapping[str, str], floor: float = 1, what: str = "bar") -> Chart:
+    """Horizontal bars of ``value`` on a log axis: each bar runs from ``floor`` (a log axis has no
+    zero) to its value; ``value`` must be at least ``floor``."""
+    import copy
+
+    low = [(i, v) for i, v in enumerate(frame[value]) if not is_missing(v) and float(v) < floor]
+    if low:
+        i, v = low[0]
+        raise ValueError(f"log bars: column {value!r}, row {i} is {v!r}, below the axis floor {floor}; "
+                         "drop that row or lower the floor")
+    chart = bars(frame, value=value, category=category, value_title=value_title, category_title=category_title,
+                 tooltip=tooltip, log=True, what=what)
+    spec = copy.deepcopy(chart.spec)
+    x = spec["encoding"]["x"]
+    x["scale"] = {**x.get("scale", {}), "type": "log", "domainMin": floor}
+    spec["encoding"]["x2"] = {"datum": floor}
+    # labels at the powers of ten only (a log axis otherwise crowds 2, 3, 4 ... 20, 30 together);
+    # not an axis "values" list: Chart.cited reads every "values" list as data rows
+    power = "abs(log(datum.value) / LN10 - round(log(datum.value) / LN10)) < 1e-6"
+    x["axis"] = {**x.get("axis", {}), "labelExpr": f"{power} ? format(datum.value, ',') : ''"}
+    return Chart(spec, chart.summary)
+
+
+def restyle(chart: Chart, mark: str, **style: Any) -> Chart:
+    """The same chart with every mark of type ``mark`` ('rule', 'point', 'bar') drawn with
+    ``style`` (e.g. ``strokeWidth=8, color="#0072B2"``) added to its mark properties."""
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {k: walk(v) for k, v in node.items()}
+            kind = out.get("mark")
+            if kind == mark:
+                out["mark"] = {"type": mark, **style}
+            elif isinstance(kind, dict) and kind.get("type") == mark:
+                out["mark"] = {**kind, **style}
+            return out
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return Chart(walk(chart.spec), chart.summary)
+
+
+def fixed_domain(chart: Chart, channel: str, domain: Sequence[float]) -> Chart:
+    """The same chart with the ``channel`` ('x' or 'y') scale fixed to ``domain`` in every view
+    (e.g. a share from 0 to 100 %, as the static figure draws it, whatever the data span)."""
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {k: walk(v) for k, v in node.items()}
+            enc = out.get("encoding")
+            if isinstance(enc, dict) and isinstance(enc.get(channel), dict) and "field" in enc[channel]:
+                scale = {k: v for k, v in enc[channel].get("scale", {}).items() if k != "zero"}
+                out["encoding"] = {**enc, channel: {**enc[channel], "scale": {**scale, "domain": list(domain)}}}
+            return out
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return Chart(walk(chart.spec), chart.summary)
+
+
+def with_ticks(chart: Chart, ticks: Sequence[Mapping[str, Any]], *, category: str, value: str,
+               tooltip: Mapping[str, str], colour: str = "#000000") -> Chart:
+    """The same one-view chart (e.g. :func:`bars`) with a dashed vertical tick per row of
+    ``ticks`` at ``value`` on the bar of ``category`` (a claim beside the computed bars), with its
+    own tooltip; the ticks are drawn over the bars and do not take part in the legend."""
+    spec = {k: v for k, v in chart.spec.items()}
+    if "layer" in spec or "mark" not in spec:
+        raise ValueError("with_ticks needs a single-view chart (one mark), e.g. from bars()")
+    view_keys = ("mark", "encoding", "params")
+    base = {k: spec.pop(k) for k in view_keys if k in spec}
+    y = {k: v for k, v in base["encoding"]["y"].items() if k in ("field", "type", "sort", "title", "axis")}
+    tick = {
+        "data": {"values": [{k: _plain(v) for k, v in row.items()} for row in ticks]},
+        "mark": {"type": "tick", "color": colour, "strokeDash": [4, 3], "thickness": 2, "size": ROW_HEIGHT},
+        "encoding": {"y": y, "x": {"field": value, "type": "quantitative"},
+                     "tooltip": [{"field": c, "type": "nominal", "title": t} for c, t in tooltip.items()]},
+    }
+    spec["layer"] = [base, tick]
+    return Chart(spec, chart.summary)
