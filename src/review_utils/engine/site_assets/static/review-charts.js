@@ -56,7 +56,8 @@
     return details;
   }
 
-  const drawn = [];
+  const drawn = new Map();  // holder -> vega-embed result
+  const widths = new Map();  // holder -> the width its chart was drawn at
 
   function draw(holder) {
     const figure = document.getElementById(holder.dataset.figure);
@@ -71,6 +72,10 @@
       holder.appendChild(dataTable(spec, figure));
       figure.insertBefore(holder, figure.querySelector("figcaption"));
     }
+    if (drawn.has(holder)) drawn.get(holder).finalize();
+    // hide the image first: a figure is as wide as its image, and the chart takes the width it
+    // finds when it is drawn ("container")
+    figure.classList.add("review-chart-drawing");
     spec.config = Object.assign({}, spec.config || {}, themeConfig());
     const dark = document.documentElement.dataset.theme === "dark";
     return vegaEmbed(view, spec, {
@@ -79,26 +84,27 @@
       actions: { export: true, source: false, compiled: false, editor: false },
       tooltip: { theme: dark ? "dark" : "light" },
     }).then(function (result) {
-      drawn.push(result);
-      // vega-embed's menu button is an icon only: give it a name screen readers can say
+      drawn.set(holder, result);
+      widths.set(holder, view.clientWidth);
       // the static image (and its alt text) is hidden now: the chart carries the same text
       const svg = view.querySelector("svg");
       if (svg) {
         svg.setAttribute("role", "img");
         svg.setAttribute("aria-label", holder.dataset.summary || "");
       }
+      // vega-embed's menu button is an icon only: give it a name screen readers can say
       const menu = view.querySelector("details > summary");
       if (menu) menu.setAttribute("aria-label", "Save the chart as an image (SVG or PNG)");
       figure.classList.add("review-chart-drawn");
       holder.dataset.state = "drawn";
     }).catch(function (error) {
+      figure.classList.remove("review-chart-drawing");
       holder.dataset.state = "failed";  // the static image stays
       console.warn("chart " + holder.dataset.figure + " could not be drawn: " + error);
     });
   }
 
   function drawAll() {
-    while (drawn.length) drawn.pop().finalize();
     document.querySelectorAll("div.review-chart").forEach(draw);
   }
 
@@ -106,4 +112,19 @@
   new MutationObserver(function (changes) {
     if (changes.some(function (c) { return c.attributeName === "data-theme"; })) drawAll();
   }).observe(document.documentElement, { attributes: true });
+  // the page's layout can still settle after drawing (fonts, the sidebar): a chart whose space
+  // changed width is drawn again for the width it has now
+  const resized = new ResizeObserver(function (entries) {
+    entries.forEach(function (entry) {
+      const holder = entry.target.closest("div.review-chart");
+      if (holder && drawn.has(holder) && Math.abs(entry.target.clientWidth - (widths.get(holder) || 0)) > 1) {
+        widths.set(holder, entry.target.clientWidth);
+        draw(holder);
+      }
+    });
+  });
+  document.querySelectorAll("div.review-chart").forEach(function (holder) {
+    const view = holder.querySelector(".review-chart-view");
+    if (view) resized.observe(view);
+  });
 })();
