@@ -164,6 +164,13 @@ def test_a_name_described_differently_by_several_resources_takes_the_loaded_ones
     first = next(r["name"] for r in DESCRIPTOR["resources"]
                  if any(f["name"] == "published" for f in r["schema"]["fields"]))
     assert column_descriptions(["published"], DESCRIPTOR, ["products"]) == {"published": texts[first]}
+    # several loaded: the resource sharing most columns with the frame, whatever the package order
+    precision = {r: field_description(r, "date_precision") for r in ("approvals", "sources")}
+    assert len(set(precision.values())) == 2
+    approvals_like = ["approval_id", "approval_date", "indication", "date_precision"]
+    sources_like = ["title", "published", "doi", "date_precision"]
+    assert column_descriptions(approvals_like, DESCRIPTOR, ["sources", "approvals"])["date_precision"] == precision["approvals"]
+    assert column_descriptions(sources_like, DESCRIPTOR, ["sources", "approvals"])["date_precision"] == precision["sources"]
     # the chapter's own description wins over the package's
     assert column_descriptions(["published"], DESCRIPTOR, ["safety"], {"published": "ours"}) == {"published": "ours"}
 

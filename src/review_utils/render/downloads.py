@@ -103,24 +103,30 @@ def field_type(series: pd.Series) -> str:
 def column_descriptions(columns: Iterable[str], package: Mapping[str, Any], loaded: Iterable[str] = (),
                         describe: Mapping[str, str] | None = None) -> dict[str, str]:
     """Each column's description: the chapter's own (``describe``) first; else the data package's
-    description of a field of that name; where resources describe the name differently, those
-    the chapter loaded win, and among several the first in the package's order; else
+    description of a field of that name. Where resources describe the name differently, those
+    the chapter loaded win; among several, the one sharing most columns with the frame (an
+    approvals table's ``date_precision`` is the approvals', not the sources' loaded beside
+    them), then the first in the package's order; a column no resource describes gets
     :data:`NO_DESCRIPTION`."""
     describe = dict(describe or {})
-    loaded = set(loaded)
-    found: dict[str, list[tuple[bool, str]]] = {}
-    for resource in package.get("resources", []):
-        for field in resource.get("schema", {}).get("fields", []):
+    columns = [str(c) for c in columns]
+    wanted, loaded = set(columns), set(loaded)
+    found: dict[str, list[tuple[tuple[int, int, int], str]]] = {}
+    for order, resource in enumerate(package.get("resources", [])):
+        fields = resource.get("schema", {}).get("fields", [])
+        shared = len(wanted & {f["name"] for f in fields})
+        rank = (0 if resource["name"] in loaded else 1, -shared, order)  # lower is better
+        for field in fields:
             if field.get("description"):
-                found.setdefault(field["name"], []).append((resource["name"] in loaded, field["description"]))
+                found.setdefault(field["name"], []).append((rank, field["description"]))
     out = {}
-    for column in map(str, columns):
+    for column in columns:
         if describe.get(column):
             out[column] = describe[column]
-            continue
-        candidates = found.get(column, [])
-        preferred = [text for was_loaded, text in candidates if was_loaded] or [text for _, text in candidates]
-        out[column] = preferred[0] if preferred else NO_DESCRIPTION
+        elif column in found:
+            out[column] = min(found[column])[1]
+        else:
+            out[column] = NO_DESCRIPTION
     return out
 
 
