@@ -97,6 +97,15 @@ def test_chapter_table_figure_and_glued_numbers(built):
     download = next((built / "_build/html/_downloads").rglob("fig-cart-timeline.csv"))
     with open(download, encoding="utf-8") as handle:
         assert sorted(r["approval_id"] for r in csv.DictReader(handle)) == sorted(r["approval_id"] for r in rows)
+    # and its data bundle beside it: the same CSV bytes, a README and the data dictionary
+    import zipfile
+
+    bundle = next((built / "_build/html/_downloads").rglob("fig-cart-timeline.zip"))
+    with zipfile.ZipFile(bundle) as archive:
+        assert archive.namelist() == ["fig-cart-timeline.csv", "datapackage.json", "README.md"]
+        assert archive.read("fig-cart-timeline.csv") == download.read_bytes()
+        assert f"edition of {as_of}" in archive.read("README.md").decode("utf-8")
+    assert "Data bundle with sources and dictionary (ZIP)" in text
     # readers never see papermill's parameter cells
     assert "as_of = " not in text and "injected" not in raw
 
@@ -145,6 +154,8 @@ def test_two_clean_builds_are_byte_identical(built, tmp_path):
         ours = {p.relative_to(built / part): p.read_bytes() for p in (built / part).rglob("*") if p.is_file()}
         theirs = {p.relative_to(other / part): p.read_bytes() for p in (other / part).rglob("*") if p.is_file()}
         assert ours.keys() == theirs.keys(), part
+        if part == "_build/html":  # the downloads are compared too: CSVs and their zip bundles
+            assert {k.suffix for k in ours if k.parts[0] == "_downloads"} >= {".csv", ".zip"}
         assert [str(k) for k in ours if ours[k] != theirs[k]] == [], part
 
 
@@ -317,6 +328,8 @@ def test_rebuild_after_edits_equals_a_clean_build(tmp_path):
         ours = {p.relative_to(root / part): p.read_bytes() for p in (root / part).rglob("*") if p.is_file()}
         theirs = {p.relative_to(clean / part): p.read_bytes() for p in (clean / part).rglob("*") if p.is_file()}
         assert ours.keys() == theirs.keys(), part
+        if part == "_build/html":  # the downloads are compared too: CSVs and their zip bundles
+            assert {k.suffix for k in ours if k.parts[0] == "_downloads"} >= {".csv", ".zip"}
         assert [str(k) for k in ours if ours[k] != theirs[k]] == [], part
 
 

@@ -9,7 +9,7 @@ A notebook stays thin::
     ch.glue("n_approvals", len(approvals))         # {glue:text}`n_approvals` in the prose
     ch.table(shown, label="tbl-approvals", caption="...")
 
-Files a chapter writes (figures, CSV downloads) go to ``_generated/<stem>/`` beside the
+Files a chapter writes (figures, CSV downloads and their bundles) go to ``_generated/<stem>/`` beside the
 executed notebook; the build publishes them with it.
 """
 
@@ -68,6 +68,7 @@ class Chapter:
         self.layout = layout
         self.out_dir = out_dir
         self.package = DataPackage(layout.data)
+        self._all_sources: pd.DataFrame | None = None
 
     @property
     def as_of(self) -> dt.date:
@@ -129,25 +130,49 @@ class Chapter:
     def _relative(self, filename: str) -> str:
         return f"{GENERATED}/{self.stem}/{filename}"
 
-    def _write_download(self, frame: pd.DataFrame, name: str) -> str:
-        from review_utils.render.downloads import write_csv
+    def _write_download(self, frame: pd.DataFrame, name: str, *, caption: str, what: str,
+                        describe: Mapping[str, str] | None = None, shown: pd.DataFrame | None = None) -> tuple[str, str]:
+        """Write ``<name>.csv`` and its bundle ``<name>.zip`` (the same CSV with a README and a
+        data dictionary, see :mod:`review_utils.render.downloads`); their paths for the links."""
+        from review_utils.render.downloads import Bundle, write_bundle, write_csv
 
-        write_csv(frame, self.out_dir / GENERATED / self.stem / f"{name}.csv")
-        return self._relative(f"{name}.csv")
+        folder = self.out_dir / GENERATED / self.stem
+        write_csv(frame, folder / f"{name}.csv")
+        info = Bundle(label=name, caption=caption, what=what, as_of=self.as_of, chapter=self.stem,
+                      **self._publication())
+        loaded = [read for read in package.reads() if ":" not in read]  # resources, not files or modules
+        # the bundle reads sources.csv (every source, to name an unknown id) and the descriptor's
+        # licence and field descriptions: both recorded, so the notebook runs again when they change
+        if self._all_sources is None:
+            self._all_sources = self.package.load("sources")
+        package.record_file_read(self.layout.descriptor, self.layout.root)
+        sources = self._all_sources
+        write_bundle(frame, folder / f"{name}.zip", info, sources=sources, package=self.package.descriptor,
+                     loaded=loaded, describe=describe, cites=[] if shown is None else [shown])
+        return self._relative(f"{name}.csv"), self._relative(f"{name}.zip")
 
-    def _provenance(self, frame: pd.DataFrame, download_path: str, what: str) -> str:
+    def _publication(self) -> dict[str, str]:
+        """The book's title and authors (``_config.yml``), as the bundles' README cites them."""
+        import yaml
+
+        config = yaml.safe_load((self.layout.root / "_config.yml").read_text(encoding="utf-8")) or {}
+        return {"publication": str(config.get("title", "")), "publisher": str(config.get("author", ""))}
+
+    def _provenance(self, frame: pd.DataFrame, download_paths: tuple[str, str], what: str) -> str:
         parts = []
         citation = markup.cite(markup.sources_in([frame]))
         if citation:
             parts.append(f"Sources: {citation}.")
-        parts.append(markup.download(f"{what} data (CSV)", download_path))
+        csv_path, zip_path = download_paths
+        parts.append(markup.download(f"{what} data (CSV)", csv_path) + " ·")
+        parts.append(markup.download("Data bundle with sources and dictionary (ZIP)", zip_path))
         # the executed notebook that made it, beside the page (Our World in Data style)
         parts.append(markup.download("the computation behind it (Jupyter file)", f"{self.stem}.ipynb"))
         return " ".join(parts)
 
     def table(self, frame: pd.DataFrame, *, label: str, caption: str,
               columns: Mapping[str, str] | None = None, download: pd.DataFrame | None = None,
-              filters: Sequence[str] = ()) -> None:
+              filters: Sequence[str] = (), describe: Mapping[str, str] | None = None) -> None:
         """Show ``frame`` as a numbered table; ``columns`` maps column -> header to show.
 
         A long table (see :func:`review_utils.render.markup.table_classes`) can be sorted and
@@ -155,7 +180,9 @@ class Chapter:
         menu of its values there.
 
         The CSV download holds exactly the rows shown, with every column of ``download``
-        (default: ``frame``), so sources and locators travel with the numbers. Rows that carry
+        (default: ``frame``), so sources and locators travel with the numbers; the data bundle
+        beside it adds a README (sources in full, licence, how to cite) and a data dictionary,
+        where ``describe`` (column -> text) describes columns computed in the chapter. Rows that carry
         their corroboration (``corroborating_source_id``) get a *Support* column: the tier of
         their source and whether another source states the same, so that a fact resting on a
         single news or secondary source says so where it is shown.
@@ -177,12 +204,14 @@ class Chapter:
                              f"{list(columns)}: name a column of `columns`")
         classes = markup.table_classes(len(frame), [list(columns).index(f) for f in filters]) if len(frame) else []
         body = markup.list_table(list(columns.values()), rows, caption=caption, label=label, classes=classes)
-        path = self._write_download(download if download is not None else frame, label)
-        display(Markdown(body + "\n\n" + self._provenance(frame, path, "Table")))
+        paths = self._write_download(download if download is not None else frame, label, caption=caption,
+                                     what="Table", describe=describe, shown=frame)
+        display(Markdown(body + "\n\n" + self._provenance(frame, paths, "Table")))
 
     def figure(self, fig: Figure, *, label: str, caption: str, alt: str, data: pd.DataFrame,
-               chart: Chart | None = None) -> None:
-        """Save ``fig`` as SVG + PDF and show it numbered, with sources and its data as CSV.
+               chart: Chart | None = None, describe: Mapping[str, str] | None = None) -> None:
+        """Save ``fig`` as SVG + PDF and show it numbered, with sources and its data as CSV and
+        as a data bundle (``describe``: descriptions of computed columns, as for :meth:`table`).
 
         ``alt`` says what kind of chart it is (no numbers); with ``chart`` (an interactive
         version drawn from the same ``data``, see :mod:`review_utils.render.charts`) the alt text
@@ -194,8 +223,8 @@ class Chapter:
         from review_utils.render.figures import save
 
         save(fig, self.out_dir / GENERATED / self.stem / label)
-        path = self._write_download(data, label)
-        caption_markup = markup.escape(caption) + " " + self._provenance(data, path, "Figure")
+        paths = self._write_download(data, label, caption=caption, what="Figure", describe=describe)
+        caption_markup = markup.escape(caption) + " " + self._provenance(data, paths, "Figure")
         full_alt = alt if chart is None else f"{alt.rstrip('. ')}. {chart.summary}"
         body = markup.figure(self._relative(label), label=label, alt=full_alt, caption_markup=caption_markup)
         if chart is not None:

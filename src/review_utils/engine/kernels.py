@@ -44,7 +44,7 @@ PRELOAD = (
     "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "IPython", "IPython.display",
     "numpy", "pandas", "matplotlib", "matplotlib.pyplot", "matplotlib.figure", "matplotlib.backends.backend_agg",
     "matplotlib.backends.backend_svg", "matplotlib.backends.backend_pdf", "yaml", "nbformat",
-    "jsonschema", "fontTools.ttLib", "myst_nb", "myst_nb.ext.glue",
+    "jsonschema", "fontTools.ttLib", "myst_nb", "myst_nb.ext.glue", "frictionless",  # frictionless: the data bundles
 )
 
 
