@@ -13,7 +13,6 @@ import html
 import io
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,8 +22,7 @@ from pathlib import Path
 
 import pytest
 from conftest import (
-    SMALL_BOOK,
-    copy_project,
+    copy_built,
     edit_csv,
     first_row,
     run_review,
@@ -39,18 +37,10 @@ def published_digests(root: Path) -> tuple[str, str]:
     return tree_digest(root / "_build/html"), tree_digest(root / "_build/pdf")
 
 
-@pytest.fixture(scope="module")
-def published(tmp_path_factory) -> Path:
-    root = copy_project(tmp_path_factory.mktemp("published"), SMALL_BOOK)
-    run_review(root, "build", check=True)
-    return root
-
-
 @pytest.fixture
-def project(published, tmp_path) -> Path:
-    target = tmp_path / "project"
-    shutil.copytree(published, target, symlinks=True)
-    return target
+def project(small_built, tmp_path) -> Path:
+    """A copy of the small book with its site and PDF published (built once per session)."""
+    return copy_built(small_built, tmp_path / "project")
 
 
 def break_it(root: Path, case: str) -> str:
