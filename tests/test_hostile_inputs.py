@@ -216,9 +216,9 @@ class Elements(HTMLParser):
             self.script_texts.append(data)
 
 
-def _start(root: Path) -> subprocess.Popen:
+def _start(root: Path, *args: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in ("REVIEW_ROOT", "CI")}
-    return subprocess.Popen([sys.executable, "-m", "review_utils.cli", "--root", str(root), "build"], cwd=root,
+    return subprocess.Popen([sys.executable, "-m", "review_utils.cli", "--root", str(root), "build", *args], cwd=root,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -244,7 +244,7 @@ def _wait_for_running(process: subprocess.Popen) -> list[str]:
 
 def test_a_second_build_at_once_is_refused(project):
     edit_visible_cell(project)
-    first_build = _start(project)
+    first_build = _start(project, "--no-pdf")  # the lock is taken before, and held after, any PDF step
     _wait_for_running(first_build)
     second = run_review(project, "build")
     assert second.returncode == 1
