@@ -139,6 +139,23 @@ def built(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def small_built(tmp_path_factory) -> Path:
+    """The small book, HTML and PDF, built once per test session: tests that break or edit a
+    published project start from a copy of it (:func:`copy_built`) instead of building their own."""
+    root = copy_project(tmp_path_factory.mktemp("small_built"), SMALL_BOOK)
+    run_review(root, "build", check=True)
+    return root
+
+
+def copy_built(source: Path, target: Path) -> Path:
+    """A copy of a built project: sources, notebook cache, build state and published site (the
+    state's fingerprints are over relative names, so the copy's next build starts from what
+    ``source``'s last build left; Sphinx's own cache is tied to its folder and starts afresh)."""
+    shutil.copytree(source, target, symlinks=True)
+    return target
+
+
 @pytest.fixture
 def small_package(tmp_path: Path) -> Path:
     return write_package(tmp_path / "data", {

@@ -21,6 +21,7 @@ import pytest
 from conftest import (
     REPO,
     SMALL_BOOK,
+    copy_built,
     copy_project,
     edit_csv,
     first_row,
@@ -268,9 +269,8 @@ def test_incremental_rebuilds_run_only_what_changed(tmp_path):
     assert f"Count: {len(read_rows(root, 'sources'))}" in page_text(root, "book/sourcecount.html")
 
 
-def test_failing_notebook_names_cell_and_line_and_publishes_nothing(tmp_path):
-    root = copy_project(tmp_path / "book", SMALL_BOOK)
-    run_review(root, "build", check=True)
+def test_failing_notebook_names_cell_and_line_and_publishes_nothing(small_built, tmp_path):
+    root = copy_built(small_built, tmp_path / "book")  # a published site and PDF, and a cached approvals
     before = tree_digest(root / "_build/html"), tree_digest(root / "_build/pdf")
     notebook = root / "book/approvals.ipynb"
     nb = json.loads(notebook.read_text(encoding="utf-8"))

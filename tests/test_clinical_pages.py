@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SMALL_BOOK, copy_project, run_review
+from conftest import REPO
 from scipy.stats import beta
 
 RANGE = re.compile(r"(\d+(?:\.\d+)?)\s*–\s*(\d+(?:\.\d+)?)\s*%")
@@ -78,10 +78,9 @@ def test_the_introduction_quotes_no_pooled_efficacy_headline():
 
 
 @pytest.fixture(scope="module")
-def clinical_book(tmp_path_factory) -> Path:
-    root = copy_project(tmp_path_factory.mktemp("clinical"), [*SMALL_BOOK, "book/efficacy", "book/safety"])
-    run_review(root, "build", "--no-pdf", check=True)
-    return root
+def clinical_book(built) -> Path:
+    """The efficacy and safety pages as the whole book (the session's build) publishes them."""
+    return built
 
 
 @pytest.mark.slow

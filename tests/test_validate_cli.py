@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
+import os
 import shutil
+import subprocess
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
@@ -25,8 +29,24 @@ def project(pristine, tmp_path) -> Path:
     return target
 
 
+def review(root: Path, *args: str) -> subprocess.CompletedProcess:
+    """`review --root ROOT ARGS` in this process, through the command line's own ``main`` (the
+    parser, the command and the error report that `python -m review_utils.cli` runs; the first
+    test below runs it as that process). The package's modules are imported once, not per call."""
+    from review_utils import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    saved = {k: os.environ.pop(k) for k in ("REVIEW_ROOT", "CI") if k in os.environ}  # as run_review
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            code = cli.main(["--root", str(root), *args])
+    finally:
+        os.environ.update(saved)
+    return subprocess.CompletedProcess(["review", *args], code, out.getvalue(), err.getvalue())
+
+
 def validate(root: Path) -> tuple[int, list[str]]:
-    result = run_review(root, "validate")
+    result = review(root, "validate")
     return result.returncode, [line.strip()[2:] for line in result.stderr.splitlines() if line.strip().startswith("- ")]
 
 
@@ -131,7 +151,7 @@ def test_empty_file_and_other_encodings(project):
 def test_bom_and_crlf_are_accepted(project):
     path = project / "data/approvals.csv"
     path.write_bytes(b"\xef\xbb\xbf" + path.read_text(encoding="utf-8").replace("\n", "\r\n").encode("utf-8"))
-    assert run_review(project, "validate").returncode == 0
+    assert review(project, "validate").returncode == 0
 
 
 def test_a_row_a_chapter_names_by_id_must_exist(project):
@@ -174,12 +194,12 @@ def test_rows_not_checked_recently_are_a_warning_naming_each_row(project):
     path = project / "data/prices.csv"
     number, row = first_row(path, lambda r: r["price_id"] == "P01")
     edit_csv(path, set_cell(number, "checked_on", "2020-01-15"))
-    result = run_review(project, "validate", "-p", "as_of=2026-11-30", "-p", "check_within_days=365")
+    result = review(project, "validate", "-p", "as_of=2026-11-30", "-p", "check_within_days=365")
     assert result.returncode == 0 and "data/ is valid" in result.stdout
     assert "review: warning: 1 fact row(s) not checked against their sources in the 365 days before 2026-11-30" in result.stderr
     assert "  - data/prices.csv row P01: last checked 2020-01-15" in result.stderr
     # a shorter period lists more rows; a bad parameter is an error naming it
-    shorter = run_review(project, "validate", "-p", "as_of=2030-01-01", "-p", "check_within_days=30")
+    shorter = review(project, "validate", "-p", "as_of=2030-01-01", "-p", "check_within_days=30")
     assert shorter.returncode == 0 and "data/products.csv row axi-cel" in shorter.stderr
-    bad = run_review(project, "validate", "-p", "check_within_days=soon")
+    bad = review(project, "validate", "-p", "check_within_days=soon")
     assert bad.returncode != 0 and "check_within_days='soon' is not a valid int" in bad.stderr
