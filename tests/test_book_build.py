@@ -145,6 +145,10 @@ def test_pdf_has_chapters_figures_glued_numbers_and_chinese(built):
                        for p in (built / "_build/html/book").glob("*.html"))
     assert html_figures >= 1 and len(re.findall(r"Fig\. \d+\.\d+:", flat)) == html_figures
     assert "as_of = " not in text and default_as_of(built) in text
+    # the site's features stay on the site: no bundle link, no chart specification in the PDF
+    html_text = (built / "_build/html/book/approvals.html").read_text(encoding="utf-8")
+    assert "Data bundle" in html_text and "review-chart" in html_text
+    assert "Data bundle" not in flat and "vega-lite" not in flat and "(CSV) ·" not in flat
 
 
 def test_two_clean_builds_are_byte_identical(built, tmp_path):

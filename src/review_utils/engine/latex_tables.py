@@ -95,6 +95,28 @@ class WideTablesForLatex(SphinxPostTransform):
                 classes.append("longtable")
 
 
+class WebOnlyDownloadsForLatex(SphinxPostTransform):
+    """The data bundles (zip) are a site feature: their link is left out of the PDF, which keeps
+    the text it had before bundles existed (the CSV link and the computation link stay)."""
+
+    default_priority = 400
+    builders = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        from sphinx import addnodes
+
+        for ref in list(self.document.findall(addnodes.download_reference)):
+            if not str(ref.get("reftarget", "")).endswith(".zip"):
+                continue
+            parent = ref.parent
+            index = parent.index(ref)
+            before = parent[index - 1] if index > 0 else None
+            # the separator written after the CSV link (" ·") goes with the bundle's link
+            if isinstance(before, nodes.Text) and before.astext().endswith(" ·"):
+                parent.replace(before, nodes.Text(before.astext()[: -len(" ·")]))
+            parent.remove(ref)
+
+
 def setup(app: Sphinx) -> dict:
     app.add_config_value("review_latex_longtable_min_cols", 5, "env")
     # \linewidth in average lower-case letters at the table's font size: 453pt (A4, Sphinx's
@@ -102,4 +124,5 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("review_latex_table_units", 145, "env")
     app.add_config_value("review_latex_max_word", 12, "env")
     app.add_post_transform(WideTablesForLatex)
+    app.add_post_transform(WebOnlyDownloadsForLatex)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
