@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from review_utils.core.paths import web_modules
 from conftest import (
     REPO,
     SMALL_BOOK,
@@ -342,6 +343,8 @@ def run_with_code(root: Path, *args: str) -> subprocess.CompletedProcess:
     editing the copy's code is what the build sees."""
     env = {k: v for k, v in os.environ.items() if k not in ("REVIEW_ROOT", "CI")}
     env["PYTHONPATH"] = str(root / "src")
+    # the copy's code has no web/ beside it: the site's JavaScript comes from the repository's
+    env["REVIEW_WEB_MODULES"] = str(web_modules())
     result = subprocess.run([sys.executable, "-m", "review_utils.cli", "--root", str(root), *args],
                             cwd=root, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, f"review {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"

@@ -112,8 +112,9 @@ class WebOnlyDownloadsForLatex(SphinxPostTransform):
             index = parent.index(ref)
             before = parent[index - 1] if index > 0 else None
             # the separator written after the CSV link (" ·") goes with the bundle's link
-            if isinstance(before, nodes.Text) and before.astext().endswith(" ·"):
-                parent.replace(before, nodes.Text(before.astext()[: -len(" ·")]))
+            if isinstance(before, nodes.Text) and before.astext().rstrip().endswith("·"):
+                text = before.astext()
+                parent.replace(before, nodes.Text(text.rstrip()[:-1].rstrip() + (" " if text.endswith(" ") else "")))
             parent.remove(ref)
 
 
