@@ -148,7 +148,7 @@ def test_pdf_has_chapters_figures_glued_numbers_and_chinese(built):
     assert "as_of = " not in text and default_as_of(built) in text
     # the site's features stay on the site: no bundle link, no chart specification in the PDF
     html_text = (built / "_build/html/book/approvals.html").read_text(encoding="utf-8")
-    assert "Data bundle" in html_text and "review-chart" in html_text
+    assert re.search(r'href="[^"]*\.zip"', html_text) and "review-chart" in html_text
     assert "Data bundle" not in flat and "vega-lite" not in flat and "(CSV) ·" not in flat
 
 

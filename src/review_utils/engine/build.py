@@ -232,6 +232,7 @@ class Builder:
         that file's fingerprint instead, so deciding 'nothing to do' never needs pandas.
         """
         files: dict[str, bytes] = {name: (self.layout.root / name).read_bytes() for name in site.STAGED_ROOT_FILES}
+        files.update(site.collect_tree(site.SITE_ASSETS, site.STAGED_SITE_ASSETS))
         for path in site.book_sources(self.layout):
             files[path.relative_to(self.layout.root).as_posix()] = path.read_bytes()
         for path in site.notebooks(self.layout):

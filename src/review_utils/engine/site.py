@@ -20,6 +20,11 @@ from review_utils.core.errors import ReviewError
 from review_utils.core.paths import Layout
 
 STAGED_ROOT_FILES = ("_config.yml", "_toc.yml")
+# The site's own scripts, styles and template overrides (engine/web_assets.py) are staged beside
+# the book, so that Sphinx's configuration names them by a path relative to the book: the same
+# sources then give the same site wherever the code is installed.
+SITE_ASSETS = Path(__file__).resolve().parent / "site_assets"
+STAGED_SITE_ASSETS = "_review_site_assets"
 _SKIP_DIRS = {"_generated", ".ipynb_checkpoints", "__pycache__"}
 
 

@@ -17,8 +17,9 @@ from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 
 from review_utils.core.paths import web_modules
+from review_utils.engine.site import SITE_ASSETS as ASSETS
+from review_utils.engine.site import STAGED_SITE_ASSETS
 
-ASSETS = Path(__file__).resolve().parent / "site_assets"
 
 # site path (below _static/vendor-review/) -> file in web/node_modules
 VENDOR_FILES = {
@@ -65,8 +66,12 @@ def vendor_sources() -> dict[str, Path]:
 
 
 def _on_config(app: Sphinx, config) -> None:
-    config.templates_path = [str(ASSETS / "templates"), *config.templates_path]
-    config.html_static_path = [*config.html_static_path, str(ASSETS / "static")]
+    # relative to the book when the build staged them there (review build), so that the
+    # configuration (and Sphinx's .buildinfo) does not depend on where the code is installed
+    staged = Path(app.confdir) / STAGED_SITE_ASSETS
+    base = STAGED_SITE_ASSETS if staged.is_dir() else str(ASSETS)
+    config.templates_path = [f"{base}/templates", *config.templates_path]
+    config.html_static_path = [*config.html_static_path, f"{base}/static"]
 
 
 def _on_builder(app: Sphinx) -> None:
