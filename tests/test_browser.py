@@ -96,7 +96,16 @@ def test_every_page_loads_cleanly_with_figures_glue_and_theme_scripts_only(site,
         page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
         page.on("requestfailed", lambda r, failed=failed: failed.append(r.url))
         page.on("response", lambda r, failed=failed: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+        requested = []
+        page.on("request", lambda r, requested=requested: requested.append(r.url))
         page.goto(f"{base}/{page_name}", wait_until="networkidle")
+        # the chart scripts load only where a chart is; icons come from the web font, never the
+        # theme's 1.5 MB icon script
+        has_chart = 'class="review-chart"' in (root / "_build/html" / page_name).read_text(encoding="utf-8")
+        if has_chart != any("/vendor-review/vega" in u for u in requested):
+            problems.append(f"{page_name}: chart scripts {'missing' if has_chart else 'loaded without a chart'}")
+        if any(u.split("?")[0].endswith("fontawesome.js") for u in requested):
+            problems.append(f"{page_name}: loads the Font Awesome script")
         if errors or failed:
             problems.append(f"{page_name}: console errors {errors}, failed requests {failed}")
         # an interactive chart replaces its figure's image once drawn (the image stays for print

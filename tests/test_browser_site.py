@@ -168,23 +168,6 @@ def test_every_chart_is_drawn_with_a_text_alternative_and_its_data_as_a_table(si
     assert problems == []
 
 
-def test_chart_scripts_load_only_on_pages_with_a_chart(site, browser):
-    base, root = site
-    loaded = {}
-    for name in site_pages(root):
-        context = browser.new_context()
-        page = context.new_page()
-        urls = []
-        page.on("request", lambda r, urls=urls: urls.append(r.url))
-        page.goto(f"{base}/{name}", wait_until="networkidle")
-        has_chart = 'class="review-chart"' in (root / "_build/html" / name).read_text(encoding="utf-8")
-        loaded[name] = (has_chart, any("vega" in u for u in urls), any(u.endswith("fontawesome.js") for u in urls))
-        context.close()
-    assert all(chart == vega for chart, vega, _ in loaded.values()), loaded
-    assert not any(fa_script for *_, fa_script in loaded.values())  # icons come from the web font
-    assert any(chart for chart, *_ in loaded.values())
-
-
 def test_without_javascript_every_figure_shows_its_static_image(site, browser):
     base, _ = site
     context = browser.new_context(java_script_enabled=False, viewport={"width": 1400, "height": 900})
