@@ -27,22 +27,18 @@ def walk(node: Any, key: str) -> list[Any]:
     return found
 
 
+def tooltip_entries(spec: Any) -> list[dict[str, Any]]:
+    """Every tooltip entry anywhere in a spec (a tooltip is one entry or a list of them)."""
+    return [entry for tip in walk(spec, "tooltip") for entry in (tip if isinstance(tip, list) else [tip])
+            if isinstance(entry, dict)]
+
+
 def tooltip_fields(chart) -> set[str]:
-    fields = set()
-    for tip in walk(chart.spec, "tooltip"):
-        for entry in tip if isinstance(tip, list) else [tip]:
-            if isinstance(entry, dict) and "field" in entry:
-                fields.add(entry["field"])
-    return fields
+    return {entry["field"] for entry in tooltip_entries(chart.spec) if "field" in entry}
 
 
 def tooltip_titles(chart) -> set[str]:
-    titles = set()
-    for tip in walk(chart.spec, "tooltip"):
-        for entry in tip if isinstance(tip, list) else [tip]:
-            if isinstance(entry, dict) and "title" in entry:
-                titles.add(entry["title"])
-    return titles
+    return {entry["title"] for entry in tooltip_entries(chart.spec) if "title" in entry}
 
 
 def table_columns(chart) -> list[str]:

@@ -7,6 +7,7 @@ import re
 
 import pandas as pd
 import pytest
+from chart_helpers import walk
 
 from review_utils.render import charts, markup
 from review_utils.render.text import short_citation
@@ -25,20 +26,8 @@ FOREST = pd.DataFrame({
 
 
 def data_values(spec: dict) -> list[dict]:
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if isinstance(node.get("values"), list):
-                found.extend(node["values"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(spec)
-    return found
+    """Every data row anywhere in a spec (lists under "values" that hold rows)."""
+    return [row for rows in walk(spec, "values") if isinstance(rows, list) for row in rows if isinstance(row, dict)]
 
 
 def forest(**extra) -> charts.Chart:

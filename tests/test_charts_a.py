@@ -8,23 +8,9 @@ import json
 
 import pandas as pd
 import pytest
+from chart_helpers import tooltip_entries
 
 from review_utils.render import charts
-
-
-def tooltips(node) -> list[dict]:
-    """Every tooltip entry anywhere in a spec."""
-    found = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "tooltip" and isinstance(value, list):
-                found.extend(value)
-            else:
-                found.extend(tooltips(value))
-    elif isinstance(node, list):
-        for value in node:
-            found.extend(tooltips(value))
-    return found
 
 
 @pytest.fixture
@@ -56,8 +42,8 @@ def test_grouped_bars_one_bar_per_group_stacked_in_legend_order(units):
     assert colour["range"] == ["#111111", "#222222", "#333333", "#444444"]
     order = {r["name"]: r["_stack_order"] for r in rows}
     assert order["p1"] < order["p2"] and order["p1 y"] < order["p1 x"]  # home before away, cond before full
-    titles = [t["title"] for t in tooltips(spec)]
-    assert "Source" in titles and "Counted" in titles and "_stack_order" not in json.dumps(tooltips(spec))
+    titles = [t["title"] for t in tooltip_entries(spec)]
+    assert "Source" in titles and "Counted" in titles and "_stack_order" not in json.dumps(tooltip_entries(spec))
     assert spec["height"] == charts.ROW_HEIGHT * 2 * 2
     assert chart.summary == ("2 classes, each with bars for products and indications; most products: A (2); "
                              "most indications: A (3).")
@@ -80,7 +66,7 @@ def test_columns_stack_by_colour_and_name_the_largest_column():
     assert spec["params"][0]["bind"] == "legend"
     # 2022 has 1 + 9 = 10, the largest column
     assert chart.summary == "Trials per start year, 2020 to 2022 (3 start years), split by where; largest 2022 (10)."
-    assert "Source" in [t["title"] for t in tooltips(spec)]
+    assert "Source" in [t["title"] for t in tooltip_entries(spec)]
 
 
 def test_counted_plurals():

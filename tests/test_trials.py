@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from chart_helpers import tooltip_entries
 from conftest import REPO
 
 from review_utils.chapters import trials as tr
@@ -192,14 +193,6 @@ def test_registry_evidence_grammar():
 
 
 # ----------------------------------------------------------------------------- interactive charts
-def _tooltip_fields(node) -> list[str]:
-    if isinstance(node, dict):
-        return [t["field"] for t in node.get("tooltip", [])] + [f for v in node.values() for f in _tooltip_fields(v)]
-    if isinstance(node, list):
-        return [f for v in node for f in _tooltip_fields(v)]
-    return []
-
-
 def test_start_year_chart_has_every_year_and_the_same_totals():
     import pandas as pd
 
@@ -217,7 +210,7 @@ def test_start_year_chart_has_every_year_and_the_same_totals():
     assert all(r["year_total"] == expected[r["start year"]] for r in rows)
     best = max(expected, key=expected.get)  # 2021: 9
     assert f"largest {best} ({expected[best]})" in chart.summary
-    assert "source_id" in _tooltip_fields(chart.spec)
+    assert "source_id" in [entry['field'] for entry in tooltip_entries(chart.spec)]
     assert chart.spec["encoding"]["color"]["scale"]["domain"] == [g for g in tr.GROUPS
                                                                   if table[g].sum() > 0]
 
@@ -236,7 +229,7 @@ def test_share_by_phase_chart_keeps_the_phase_rows_and_labels_n():
     assert f"highest in {high['phase_group']} ({high['share']} of {high['trials']} trials)" in chart.summary
     assert "lowest in phase II (25 % of 8)" in chart.summary
     assert bar["encoding"]["x"]["axis"]["gridOpacity"]["condition"]["test"] == "datum.value > 100"
-    fields = _tooltip_fields(chart.spec)
+    fields = [entry['field'] for entry in tooltip_entries(chart.spec)]
     assert {"source_id", "china", "elsewhere", "trials"} <= set(fields)
 
 
@@ -249,4 +242,4 @@ def test_city_chart_names_the_city_with_most_sites():
     assert [(r["city"], r["sites"]) for r in chart.spec["data"]["values"]] == list(zip(table["city"], table["sites"]))
     top = table.loc[table["sites"].idxmax()]
     assert f"most in {top['city']} ({top['sites']})" in chart.summary
-    assert "source_id" in _tooltip_fields(chart.spec)
+    assert "source_id" in [entry['field'] for entry in tooltip_entries(chart.spec)]
