@@ -107,16 +107,6 @@ def test_phase_weight_reads_the_wording():
 
 
 # -- interactive charts -------------------------------------------------------------------
-def test_huangqin_chart_has_both_arms_and_says_preclinical():
-    from chart_helpers import assert_reader_tooltips, values
-
-    chart = inn.huangqin_chart(inn.huangqin_pair(findings(PAIR_ROWS)))
-    assert [(r["arm"], r["value"]) for r in values(chart)] == [("CAR-T alone", 40), ("CAR-T + Huangqin", 65)]
-    assert {r["evidence"] for r in values(chart)} == {"PRECLINICAL"}
-    assert_reader_tooltips(chart)
-    assert chart.summary.startswith("PRECLINICAL") and "+25.0 percentage points" in chart.summary  # 65 - 40
-
-
 def test_patients_chart_has_the_figures_rows_on_a_log_scale():
     from chart_helpers import assert_reader_tooltips, values
 

@@ -107,13 +107,3 @@ def test_series_text_lists_every_stated_year_once():
     assert mk.series_text(mk.deal_shares(market(ROWS))) == "12 % (2022), 33 % (2024)"
     assert mk.series_text(mk.deal_shares(market(ROWS[1:2]))) == "12 % (2022)"
     assert mk.series_text(mk.deal_shares(market([]))) == mk.MISSING
-
-
-def test_deal_share_chart_has_one_bar_per_stated_year():
-    from chart_helpers import assert_reader_tooltips, values
-
-    shares = mk.deal_shares(market(ROWS))
-    chart = mk.deal_share_chart(shares)
-    assert [(r["year_shown"], r["value"]) for r in values(chart)] == [("2022", 12.0), ("2024", 33.0)]  # no 2023 bar
-    assert_reader_tooltips(chart)
-    assert chart.summary.endswith("stated for 2 years: 12 % (2022), 33 % (2024).")

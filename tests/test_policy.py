@@ -165,19 +165,3 @@ def test_rules_chart_has_the_figures_rules_with_status_and_zoom():
     assert legend_filters(chart) and zooms(chart)
     # E2's date is known to the month only
     assert chart.summary == "2 dated rules; earliest: 2020-01-01 (Guideline one); latest: 2023-08 (Draft two)."
-
-
-def test_timeline_chart_puts_each_kind_on_its_row():
-    from chart_helpers import assert_reader_tooltips, values
-
-    events = _events([
-        ["E1", "2020-01-01", "day", "CN", "NMPA", "guidance", "g", "s1", "", "", "in_force", "", "Guideline one"],
-        ["E2", "2023-08-25", "month", "CN", "NMPA", "approval_pathway", "d", "s2", "", "", "draft", "", "Draft two"],
-        ["E3", "2021-03-01", "day", "CN", "NMPA", "guidance", "u", "s3", "", "", "in_force", "", "Guideline three"],
-    ])
-    chart = po.timeline_chart(events, as_of="2026-01-01")
-    data = values(chart)
-    assert [(r["kind_shown"], r["label"]) for r in data] == [
-        ("Approval pathway", "Draft two"), ("Guidance", "Guideline one"), ("Guidance", "Guideline three")]
-    assert_reader_tooltips(chart)
-    assert chart.summary == "3 dated events of 2 kinds; earliest: 2020-01-01 (Guideline one); latest: 2023-08 (Draft two)."

@@ -154,27 +154,6 @@ def huangqin_figure(pair: pd.DataFrame):
     return fig
 
 
-def huangqin_chart(pair: pd.DataFrame) -> charts.Chart:
-    """The interactive version of :func:`huangqin_figure`, from the same two rows: a bar per arm;
-    the tooltip gives the arm, the rate, the evidence level (PRECLINICAL), the setting and the
-    source. No interval: the source gives no sample size."""
-    import dataclasses
-
-    chart = charts.bars(
-        pair, value="value", category="arm", value_title="Tumour regression rate in lung cancer models (%)",
-        category_title="Arm",
-        tooltip={"arm": "Arm", "value_shown": "Tumour regression", "evidence": "Evidence", "setting": "Setting"},
-        what="arm")
-    values = dict(zip(pair["finding_id"], pair["value"]))
-    if BASELINE in values and COMBINED in values:
-        change = regression_change(values[BASELINE], values[COMBINED])
-        summary = (f"{PRECLINICAL}, lung cancer models: tumour regression {format_value(float(values[BASELINE]))} % "
-                   f"with CAR-T alone and {format_value(float(values[COMBINED]))} % with Huangqin added "
-                   f"({change['absolute_pp']:+.1f} percentage points).")
-        chart = dataclasses.replace(chart, summary=summary)
-    return charts.fit_labels(chart)
-
-
 def phase_weight(phase: Any) -> int:
     """How far a trial has gone, from its phase as worded (0 when the wording is not known)."""
     text = str(phase).lower()
@@ -295,5 +274,3 @@ def row_value(rows: pd.DataFrame, innovation_id: str) -> str:
         return MISSING
     r = hit.iloc[0]
     return stated(r["value"], r["value_low"], r["value_high"], r["qualifier"], r["unit"])
-
-

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from review_utils.data.values import is_missing
-from review_utils.render import charts
 from review_utils.render.text import NOT_IN_EDITION as MISSING
 from review_utils.render.text import dated, money, stated
 
@@ -112,24 +111,6 @@ def deal_share_figure(shares: pd.DataFrame) -> Figure:
     ax.grid(axis="x", visible=False)
     fig.tight_layout()
     return fig
-
-
-def deal_share_chart(shares: pd.DataFrame) -> charts.Chart:
-    """The interactive version of :func:`deal_share_figure`, from the same rows: a bar per year a
-    share is stated (years without a figure are not drawn, never 0); the tooltip gives the year,
-    the share as the source words it, its date and the source."""
-    import dataclasses
-
-    frame = shares.assign(year_shown=[str(y) for y in shares["year"]])
-    chart = charts.fit_labels(charts.bars(
-        frame, value="value", category="year_shown", value_title="Share of compounds from Chinese developers (%)",
-        category_title="Year of the deals",
-        tooltip={"year_shown": "Year", "value_shown": "Share as stated", "date_shown": "Figure dated"},
-        what="year"))
-    stated = ", ".join(f"{v} ({y})" for v, y in zip(frame["value_shown"], frame["year_shown"]))
-    summary = (f"Share of in-licensed or acquired compounds from Chinese developers, stated for {len(frame)} "
-               f"year{'' if len(frame) == 1 else 's'}" + (f": {stated}." if stated else "."))
-    return dataclasses.replace(chart, summary=summary)
 
 
 def series_text(shares: pd.DataFrame) -> str:

@@ -147,31 +147,6 @@ def timeline_figure(events: pd.DataFrame, *, as_of: Any) -> Figure:
     return fig
 
 
-def timeline_chart(events: pd.DataFrame, *, as_of: Any) -> charts.Chart:
-    """The interactive version of :func:`timeline_figure`, from the same dated events: one row per
-    kind, a marker per event (hollow: known only to the month, quarter or year); the legend
-    filters the kinds, the date axis zooms; the tooltip names the event, its date as known, its
-    kind and the source."""
-    import dataclasses
-
-    frame = events[events["date"].notna()].sort_values(["date", "event_id"]).reset_index(drop=True)
-    present = set(frame["kind"])
-    kinds = [k for k in KIND_ORDER if k in present] + sorted(present - set(KIND_ORDER))
-    frame["_k"] = frame["kind"].map({k: i for i, k in enumerate(kinds)})
-    frame = frame.sort_values(["_k", "date", "event_id"], kind="stable").drop(columns="_k").reset_index(drop=True)
-    frame = frame.assign(kind_shown=[kind_label(k) for k in frame["kind"]],
-                         date_shown=[dated(d, p) for d, p in zip(frame["date"], frame["date_precision"])],
-                         approximate=frame["date_precision"] != "day")
-    chart = charts.fit_labels(charts.timeline(
-        frame, date="date", row="kind_shown", row_title="Kind of event", date_title="Date",
-        colour="kind_shown", colour_title="Kind of event", hollow="approximate",
-        marker_date=as_of, marker_label="edition date",
-        tooltip={"label": "Event", "date_shown": "Date", "kind_shown": "Kind"},
-        what="dated event"))
-    return dataclasses.replace(chart, summary=_span(frame, "label", f"dated event{'' if len(frame) == 1 else 's'} "
-                                                    f"of {len(kinds)} kind{'' if len(kinds) == 1 else 's'}"))
-
-
 def rules_chart(events: pd.DataFrame, *, as_of: Any) -> charts.Chart:
     """The interactive version of :func:`rules_figure`, from the same dated Chinese rules: one
     line per rule, named, a marker at its date coloured by status (the legend filters by status;
@@ -428,5 +403,3 @@ def event_status(events: pd.DataFrame, event_id: str, missing: str = MISSING) ->
     """The status of the rule an event concerns, in words, or ``missing``."""
     hit = events[events["event_id"] == event_id]
     return missing if hit.empty else status_label(hit.iloc[0]["rule_status"])
-
-
